@@ -1,0 +1,3 @@
+from batchstat.cli import main
+
+main()

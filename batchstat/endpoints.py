@@ -1,0 +1,73 @@
+"""Endpoint parsing shared by both providers: one rule for what a user may point us at."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from batchstat.errors import ConfigError
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    scheme: str  # "http" or "https"
+    host: str  # hostname or IP, without brackets
+    port: int | None
+
+    @property
+    def netloc(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port is None else f"{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.netloc}"
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+
+def parse_endpoint(value: str, *, source: str) -> Endpoint:
+    """Parse ``scheme://host[:port]``; plain http is accepted for loopback hosts only.
+
+    ``source`` names where the value came from (an option or a variable), for the message.
+    """
+    raw = value.strip()
+    if "://" not in raw:
+        raw = "https://" + raw
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as err:
+        raise ConfigError(f"{source}: {value!r} is not a valid URL ({err}).") from err
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if scheme not in ("http", "https") or not host:
+        raise ConfigError(
+            f"{source}: {value!r} is not a valid endpoint.",
+            "Give scheme, host and optional port, e.g. https://example.com or http://127.0.0.1:8080.",
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{source}: {value!r} has a path or query; give only scheme, host and port.",
+        )
+    if parts.username or parts.password:
+        raise ConfigError(f"{source}: credentials do not belong in the endpoint URL.")
+    endpoint = Endpoint(scheme, host, port)
+    if scheme == "http" and not endpoint.loopback:
+        raise ConfigError(
+            f"{source}: plain http is only allowed for loopback hosts, not {host!r}.",
+            "Use https for a remote endpoint; http is for a local emulator (127.0.0.1).",
+        )
+    return endpoint

@@ -1,0 +1,95 @@
+"""Typed errors and the one exit-code table.
+
+Every failure a user can meet becomes a :class:`BatchstatError` at the edge where it
+happens (argument checks, provider adapters); the CLI root prints its one line and hint
+and exits with its code. Nothing else in the package decides exit codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    JOB_FAILED = 1  # the job failed or was cancelled (with --exit-status / watch)
+    USAGE = 2  # bad arguments, malformed id, missing configuration: no request sent
+    PARTIAL = 3  # the job partially succeeded (with --exit-status / watch)
+    NOT_FOUND = 4  # unknown, invalid or expired job
+    AUTH = 5  # authentication or permission failure
+    TIMEOUT = 6  # gave up waiting (watch --timeout)
+    UNAVAILABLE = 7  # service or network unavailable after retries
+    PENDING = 8  # the job has not finished yet (get --exit-status)
+    INTERNAL = 70  # a bug in batchstat: please report it
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class BatchstatError(Exception):
+    """An error with a user-facing message, a hint and an exit code."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(BatchstatError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    """Missing or invalid credential, endpoint or option: no request was sent."""
+
+
+class NotFoundError(BatchstatError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class AuthError(BatchstatError):
+    exit_code = ExitCode.AUTH
+
+
+class UnavailableError(BatchstatError):
+    """The service or network failed, after the retries allowed."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class TransientError(UnavailableError):
+    """A failure worth retrying (throttling, 5xx, timeouts, connection errors).
+
+    ``retry_after`` is the delay the service asked for, in seconds, when it said one.
+    Raised by providers inside a retry loop; when the retries run out it reaches the
+    user as an :class:`UnavailableError` (exit 7).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        retry_after: float | None = None,
+        throttled: bool = False,
+    ) -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after
+        self.throttled = throttled
+
+
+class TimeoutWaitingError(BatchstatError):
+    exit_code = ExitCode.TIMEOUT
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace every secret value in ``text`` with ``***``.
+
+    The last line of defence: messages from SDKs and servers can echo what was sent
+    (Alibaba echoes the string to sign, which holds an STS token).
+    """
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text

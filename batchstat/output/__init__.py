@@ -1,0 +1,1 @@
+"""Presentation: JSON documents, JMESPath queries and Rich tables. Nothing here fetches."""

@@ -1,0 +1,43 @@
+"""The one JSON path: every command's machine output goes through here."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from batchstat.errors import UsageError
+
+
+def compile_query(expression: str | None) -> Any:
+    """Compile a JMESPath expression up front, so a typo is a usage error before any request."""
+    if expression is None:
+        return None
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        return jmespath.compile(expression)
+    except JMESPathError as err:
+        first = str(err).splitlines()[0] if str(err) else "invalid expression"
+        raise UsageError(
+            f"--query: {expression!r} is not a valid JMESPath expression: {first}"
+        ) from None
+
+
+def apply_query(document: Any, query: Any) -> Any:
+    return document if query is None else query.search(document)
+
+
+def dumps(document: Any, *, pretty: bool = True) -> str:
+    if pretty:
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_json(document: Any, out: IO[str], *, query: Any = None) -> None:
+    """Print ``document`` (after ``--query``). A bare string prints as itself, like ``10``."""
+    result = apply_query(document, query)
+    if query is not None and isinstance(result, str):
+        out.write(result + "\n")
+    else:
+        out.write(dumps(result) + "\n")

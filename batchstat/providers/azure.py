@@ -1,0 +1,410 @@
+"""Azure AI Translator, Document Translation: *get translation status* and the
+per-document statuses, through azure-ai-translation-document (``DocumentTranslationClient``).
+
+Facts this adapter is built on (see the project's API notes):
+- the models rewrite ``error.code`` with the inner code and rename ``Cancelled``, so the
+  record is built from the raw JSON of each answer, which the SDK hands us through ``cls``
+  and ``raw_response_hook``;
+- the SDK follows only ``nextLink``, while the 2024-05-01 reference names it ``@nextLink``:
+  we read the first page through the SDK and follow either link ourselves with the
+  client's own pipeline (``send_request``: same auth, same retries), never to another host;
+- ``Retry-After`` on a 200 is not acted on by the SDK; we return it for the watch loop.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from batchstat.endpoints import Endpoint, parse_endpoint
+from batchstat.errors import (
+    AuthError,
+    BatchstatError,
+    ConfigError,
+    NotFoundError,
+    UnavailableError,
+    UsageError,
+    redact,
+)
+from batchstat.model import Item, JobRecord, JobState, Summary
+from batchstat.retry import parse_retry_after
+from batchstat.runtime import Runtime
+
+ENV_ENDPOINT = "AZURE_DOCUMENT_TRANSLATION_ENDPOINT"
+ENV_KEY = "AZURE_DOCUMENT_TRANSLATION_KEY"
+ENV_REGION = "AZURE_DOCUMENT_TRANSLATION_REGION"
+DEFAULT_API_VERSION = "2024-05-01"
+API_VERSIONS = ("2024-05-01", "2026-03-01")
+PAGE_SIZE = 100  # the service's maximum: fewer round trips for large jobs
+
+_STATES = {
+    "notstarted": JobState.PENDING,
+    "running": JobState.RUNNING,
+    "cancelling": JobState.RUNNING,
+    "canceling": JobState.RUNNING,
+    "succeeded": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+    "validationfailed": JobState.FAILED,
+    "cancelled": JobState.CANCELLED,
+    "canceled": JobState.CANCELLED,
+}
+_ITEM_OK = {
+    "succeeded": True,
+    "failed": False,
+    "validationfailed": False,
+    "cancelled": False,
+    "canceled": False,
+}
+_TIMESTAMP_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
+
+
+@dataclass(frozen=True)
+class AzureConfig:
+    endpoint: Endpoint
+    key: str
+    region: str | None
+    api_version: str
+
+    @classmethod
+    def from_env(
+        cls, runtime: Runtime, *, endpoint: str | None = None, api_version: str | None = None
+    ) -> AzureConfig:
+        env = runtime.env
+        version = api_version or DEFAULT_API_VERSION
+        if version not in API_VERSIONS:
+            raise UsageError(
+                f"--api-version: {version!r} is not supported.",
+                f"Use one of: {', '.join(API_VERSIONS)}.",
+            )
+        source, value = (
+            ("--endpoint", endpoint) if endpoint else (ENV_ENDPOINT, env.get(ENV_ENDPOINT))
+        )
+        key = runtime.secret(env.get(ENV_KEY, "").strip())
+        missing = [name for name, v in ((ENV_ENDPOINT, value), (ENV_KEY, key)) if not v]
+        if missing:
+            raise ConfigError(
+                f"missing Azure Document Translation settings: set {' and '.join(missing)}.",
+                f"Export {ENV_ENDPOINT} (your resource's custom-domain endpoint, or use "
+                f"--endpoint) and {ENV_KEY}.",
+            )
+        assert value is not None
+        # The SDK appends /translator itself; a copied ".../translator" would double it.
+        trimmed = value.strip().rstrip("/")
+        if trimmed.lower().endswith("/translator"):
+            trimmed = trimmed[: -len("/translator")]
+        parsed = parse_endpoint(trimmed, source=source)
+        region = env.get(ENV_REGION, "").strip() or None
+        return cls(parsed, key or "", region, version)
+
+
+def validate_job_id(job_id: str) -> str:
+    try:
+        return str(uuid.UUID(job_id.strip()))
+    except ValueError:
+        raise UsageError(
+            f"{job_id!r} is not a valid Azure translation job id (a UUID).",
+            "Use the id after /batches/ in the Operation-Location header, "
+            "e.g. 727bf148-f327-47a0-9481-abae6362f11e.",
+        ) from None
+
+
+class AzureProvider:
+    name = "azure"
+
+    def __init__(
+        self,
+        config: AzureConfig,
+        runtime: Runtime,
+        *,
+        retries: int = 3,
+        connect_timeout: float = 10,
+        read_timeout: float = 30,
+    ) -> None:
+        self.config = config
+        self.runtime = runtime
+        self.retries = retries
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._client: Any = None
+
+    # -- SDK plumbing -------------------------------------------------------------------
+
+    def _translation_client(self) -> Any:
+        if self._client is None:
+            from azure.ai.translation.document import DocumentTranslationClient
+            from azure.core.credentials import AzureKeyCredential
+
+            from batchstat.providers.azure_retry import JitteredRetryPolicy
+
+            policy = JitteredRetryPolicy(
+                sleep=self.runtime.sleep,
+                rng=self.runtime.rng,
+                retry_total=self.retries,
+                retry_connect=self.retries,
+                retry_read=self.retries,
+                retry_status=self.retries,
+                retry_backoff_factor=0.8,
+                retry_backoff_max=30,
+            )
+            self._client = DocumentTranslationClient(
+                self.config.endpoint.base_url,
+                AzureKeyCredential(self.config.key),
+                api_version=self.config.api_version,
+                retry_policy=policy,
+                connection_timeout=self._connect_timeout,
+                read_timeout=self._read_timeout,
+            )
+        return self._client
+
+    def _call_kwargs(self) -> dict[str, Any]:
+        if self.config.region:
+            return {"headers": {"Ocp-Apim-Subscription-Region": self.config.region}}
+        return {}
+
+    def _translate_errors(self, err: Exception, job_id: str) -> BatchstatError:
+        from azure.core.exceptions import (
+            ClientAuthenticationError,
+            DecodeError,
+            HttpResponseError,
+            ResourceNotFoundError,
+            ServiceRequestError,
+            ServiceResponseError,
+        )
+
+        base = self.config.endpoint.base_url
+        if isinstance(err, ClientAuthenticationError) or (
+            isinstance(err, HttpResponseError) and err.status_code in (401, 403)
+        ):
+            return AuthError(
+                f"Azure refused the key for {base} (HTTP {getattr(err, 'status_code', 401)}).",
+                f"Check {ENV_KEY} and that it belongs to the resource at this endpoint.",
+            )
+        if isinstance(err, ResourceNotFoundError) or (
+            isinstance(err, HttpResponseError) and err.status_code == 404
+        ):
+            return NotFoundError(
+                f"Azure has no translation job {job_id} at {base}.",
+                "Check the job id and that the endpoint is the resource's custom-domain endpoint.",
+            )
+        if isinstance(err, DecodeError):
+            return UnavailableError(f"Azure answered {base} with a body that is not JSON.")
+        if isinstance(err, HttpResponseError) and err.status_code is not None:
+            status = err.status_code
+            code, message = _error_fields(err)
+            detail = f"{code}: {message}" if code else (message or err.reason or "")
+            detail = redact(detail, self.runtime.secrets)
+            if status >= 500 or status in (408, 429):
+                return UnavailableError(
+                    f"Azure Document Translation is unavailable (HTTP {status}"
+                    + (f", {code}" if code else "")
+                    + f") after {self.retries + 1} attempts.",
+                    "Try again later.",
+                )
+            if status == 400:
+                return UsageError(f"Azure rejected the request (HTTP 400): {detail}")
+            return UnavailableError(f"Azure answered HTTP {status}: {detail}")
+        if isinstance(err, ServiceRequestError | ServiceResponseError):
+            what = "timed out" if "timed out" in str(err).lower() else "failed"
+            return UnavailableError(
+                f"the connection to {base} {what} after {self.retries + 1} attempts.",
+                "Check the network, the endpoint and any proxy settings.",
+            )
+        return UnavailableError(
+            f"Azure request failed: {redact(str(err), self.runtime.secrets).splitlines()[0]}"
+        )
+
+    # -- public API ---------------------------------------------------------------------
+
+    def fetch(self, job_id: str, *, documents: bool = True) -> JobRecord:
+        """The job's status (and, by default, all its document statuses)."""
+        from azure.core.exceptions import AzureError
+
+        client = self._translation_client()
+        try:
+            response = client.get_translation_status(
+                job_id,
+                cls=lambda pipeline_response, _model, _headers: pipeline_response.http_response,
+                **self._call_kwargs(),
+            )
+            raw = response.json()
+            items = list(self._documents(job_id)) if documents else None
+        except AzureError as err:
+            raise self._translate_errors(err, job_id) from None
+        except ValueError:
+            raise UnavailableError("Azure answered with a body that is not JSON.") from None
+        record = normalize(raw, items)
+        record.request_id = _request_id(response.headers)
+        record.retry_after = parse_retry_after(
+            response.headers.get("Retry-After"), self.runtime.clock()
+        )
+        return record
+
+    def get(self, job_id: str, *, documents: bool = True) -> JobRecord:
+        # Retries happen inside the SDK pipeline (JitteredRetryPolicy).
+        return self.fetch(validate_job_id(job_id), documents=documents)
+
+    def _documents(self, job_id: str) -> Iterator[Item]:
+        from azure.core.rest import HttpRequest
+
+        client = self._translation_client()
+        # The hook sees every attempt (retried ones too): keep the responses, read the last.
+        responses: list[Any] = []
+        pager = client.list_document_statuses(
+            job_id,
+            maxpagesize=PAGE_SIZE,
+            raw_response_hook=lambda pipeline_response: responses.append(
+                pipeline_response.http_response
+            ),
+            **self._call_kwargs(),
+        )
+        # Only the first page through the SDK pager; we follow the links ourselves.
+        for _ in next(pager.by_page(), iter(())):
+            pass
+        page: dict[str, Any] = responses[-1].json() if responses else {"value": []}
+        seen: set[str] = set()
+        while True:
+            for doc in page.get("value") or []:
+                yield document_item(doc)
+            link = page.get("nextLink") or page.get("@nextLink")
+            if not link:
+                return
+            url = self._safe_next_link(str(link))
+            if url in seen:
+                raise UnavailableError("Azure returned a next-page link that loops; stopping.")
+            seen.add(url)
+            response = client.send_request(HttpRequest("GET", url), **self._call_kwargs())
+            if response.status_code != 200:
+                response.raise_for_status()
+            page = response.json()
+
+    def _safe_next_link(self, link: str) -> str:
+        """Resolve a next-page link, pin it to our endpoint and our api-version."""
+        base = self.config.endpoint
+        parts = urlsplit(link)
+        foreign = (parts.scheme.lower(), parts.netloc.lower()) != (base.scheme, base.netloc.lower())
+        if (parts.scheme or parts.netloc) and foreign:
+            raise UnavailableError(
+                f"Azure returned a next-page link to another host ({parts.netloc}); "
+                "refusing to send the key there."
+            )
+        path = parts.path if parts.path.startswith("/") else "/translator/" + parts.path
+        query = [
+            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "api-version"
+        ]
+        query.append(("api-version", self.config.api_version))
+        return urlunsplit((base.scheme, base.netloc, path, urlencode(query), ""))
+
+    def submit(self, source_url: str, target_url: str, language: str) -> str:
+        """Start a batch with ``begin_translation`` (used by ``demo``); returns its id."""
+        from azure.core.exceptions import AzureError
+
+        try:
+            poller = self._translation_client().begin_translation(source_url, target_url, language)
+            return str(poller.id)
+        except AzureError as err:
+            raise self._translate_errors(err, "(new)") from None
+
+
+def _request_id(headers: Any) -> str | None:
+    for name in ("apim-request-id", "x-requestid", "x-ms-request-id"):
+        value = headers.get(name)
+        if value:
+            return str(value)
+    return None
+
+
+def _error_fields(err: Any) -> tuple[str | None, str | None]:
+    try:
+        body = err.response.json()
+        error = body.get("error") or {}
+        return error.get("code"), error.get("message")
+    except Exception:  # a non-JSON body: fall back to the reason phrase
+        return None, getattr(err, "reason", None)
+
+
+def normalize_timestamp(value: Any) -> str | None:
+    """ISO 8601 with at most microseconds (the service sends up to 7 fractional digits)."""
+    if not value:
+        return None
+    text = str(value)
+    match = _TIMESTAMP_RE.match(text)
+    if not match:
+        return text
+    whole, fraction, zone = match.groups()
+    fraction = (fraction or "")[:7]
+    return f"{whole}{fraction}{'Z' if zone in (None, 'Z', '+00:00') else zone}"
+
+
+def normalize_error(error: Any) -> dict[str, Any] | None:
+    if not isinstance(error, dict):
+        return None
+    inner = error.get("innerError") or error.get("innererror")
+    return {
+        "code": error.get("code"),
+        "message": error.get("message"),
+        "target": error.get("target"),
+        "inner_error": normalize_error(inner),
+    }
+
+
+def document_item(doc: dict[str, Any]) -> Item:
+    status = str(doc.get("status") or "")
+    return Item(
+        id=str(doc.get("id") or ""),
+        status=status,
+        ok=_ITEM_OK.get(status.lower()),
+        source_url=doc.get("sourcePath") or None,
+        result_url=doc.get("path") or None,
+        error=normalize_error(doc.get("error")),
+        extra={
+            "target_language": doc.get("to"),
+            "progress": doc.get("progress"),
+            "characters_charged": doc.get("characterCharged"),
+            "created": normalize_timestamp(doc.get("createdDateTimeUtc")),
+            "updated": normalize_timestamp(doc.get("lastActionDateTimeUtc")),
+        },
+    )
+
+
+def normalize(raw: dict[str, Any], items: list[Item] | None) -> JobRecord:
+    status = str(raw.get("status") or "")
+    counts = raw.get("summary") or {}
+
+    def count(key: str) -> int | None:
+        value = counts.get(key)
+        return int(value) if isinstance(value, int | float) else None
+
+    charged = count("totalCharacterCharged")
+    if items is not None and not charged:
+        # The job total can read 0 while documents report their own charges.
+        per_doc = sum(int(i.extra.get("characters_charged") or 0) for i in items)
+        if per_doc:
+            charged = per_doc
+    summary = Summary(
+        total=count("total"),
+        succeeded=count("success"),
+        failed=count("failed"),
+        running=count("inProgress"),
+        pending=count("notYetStarted"),
+        cancelled=count("cancelled"),
+        characters_charged=charged,
+    )
+    state = _STATES.get(status.lower(), JobState.RUNNING)
+    if state is JobState.SUCCEEDED and (summary.failed or 0) > 0:
+        state = JobState.PARTIALLY_SUCCEEDED
+    return JobRecord(
+        provider="azure",
+        id=str(raw.get("id") or ""),
+        status=status,
+        state=state,
+        created=normalize_timestamp(raw.get("createdDateTimeUtc")),
+        updated=normalize_timestamp(raw.get("lastActionDateTimeUtc")),
+        summary=summary,
+        items=items,
+        error=normalize_error(raw.get("error")),
+        raw=raw,
+    )

@@ -1,0 +1,38 @@
+"""azure-core's own RetryPolicy, with jitter and an injectable sleep.
+
+Kept in its own module because it imports azure.core: the Azure adapter loads it only
+when it builds a client. Only public RetryPolicy methods are overridden.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from azure.core.pipeline.policies import RetryPolicy
+
+
+class JitteredRetryPolicy(RetryPolicy):
+    """Retries 408/429/5xx and connection errors; ``Retry-After`` wins over backoff."""
+
+    def __init__(
+        self, *, sleep: Callable[[float], None], rng: random.Random, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self._sleep_fn = sleep
+        self._rng = rng
+
+    def get_backoff_time(self, settings: dict[str, Any]) -> float:
+        attempts = len(settings["history"])
+        if attempts < 1:
+            return 0.0
+        ceiling = min(settings["max_backoff"], settings["backoff"] * (2 ** (attempts - 1)))
+        return ceiling / 2 + self._rng.random() * ceiling / 2
+
+    def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
+        delay = self.get_retry_after(response) if response is not None else None
+        if not delay:
+            delay = self.get_backoff_time(settings)
+        if delay > 0:
+            self._sleep_fn(delay)

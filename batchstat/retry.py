@@ -1,0 +1,88 @@
+"""Retry policy shared by both providers: bounded attempts, exponential backoff with
+full jitter, and the service's ``Retry-After`` taking precedence.
+
+Time is injected (``sleep``) so tests run instantly and can assert each delay.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+from batchstat.errors import TransientError, UnavailableError
+
+T = TypeVar("T")
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter, capped.
+
+    Throttling answers start from a longer base: Alibaba blocks a throttled account
+    until the next minute, so hammering it only prolongs the block.
+    """
+
+    base: float = 0.5
+    throttled_base: float = 2.0
+    cap: float = 30.0
+
+    def delay(self, attempt: int, *, throttled: bool, rng: random.Random) -> float:
+        base = self.throttled_base if throttled else self.base
+        ceiling = min(self.cap, base * (2**attempt))
+        # Full jitter, but never less than half the step: spreads clients without
+        # collapsing to a busy retry.
+        return ceiling / 2 + rng.random() * ceiling / 2
+
+
+def call_with_retries(
+    fn: Callable[[], T],
+    *,
+    retries: int,
+    sleep: Callable[[float], None],
+    rng: random.Random,
+    backoff: Backoff | None = None,
+    on_retry: Callable[[TransientError, float], None] | None = None,
+) -> T:
+    """Call ``fn``; on :class:`TransientError` wait and try again, ``retries`` times at most."""
+    policy = backoff or Backoff()
+    attempt = 0
+    while True:
+        try:
+            return fn()
+        except TransientError as err:
+            if attempt >= retries:
+                raise UnavailableError(
+                    f"{err.message} (gave up after {attempt + 1} attempts)",
+                    err.hint or "The service may be down or throttling you; try again later.",
+                ) from err
+            if err.retry_after is not None:
+                delay = err.retry_after
+            else:
+                delay = policy.delay(attempt, throttled=err.throttled, rng=rng)
+            if on_retry is not None:
+                on_retry(err, delay)
+            sleep(delay)
+            attempt += 1

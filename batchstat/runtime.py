@@ -1,0 +1,59 @@
+"""What a command needs from the outside world, in one injectable object.
+
+Streams, environment, clock, sleep and randomness come from here and nowhere else, so
+tests run the real commands with a fake clock and their own environment.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+
+@dataclass
+class Runtime:
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    stdout: IO[str] | None = None  # None: sys.stdout at the time of use
+    stderr: IO[str] | None = None
+    # Tests force the terminal code paths with these; None means detect.
+    stdout_tty: bool | None = None
+    stderr_tty: bool | None = None
+    debug: bool = False
+    # Secrets seen while resolving credentials: scrubbed from every message we print.
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def out(self) -> IO[str]:
+        return self.stdout if self.stdout is not None else sys.stdout
+
+    @property
+    def err(self) -> IO[str]:
+        return self.stderr if self.stderr is not None else sys.stderr
+
+    def is_tty(self, stream: str) -> bool:
+        forced = self.stdout_tty if stream == "stdout" else self.stderr_tty
+        if forced is not None:
+            return forced
+        target: Any = self.out if stream == "stdout" else self.err
+        try:
+            return bool(target.isatty())
+        except (AttributeError, ValueError):
+            return False
+
+    @property
+    def color(self) -> bool:
+        """Colour on stdout: only on a terminal, never with NO_COLOR set."""
+        return self.is_tty("stdout") and not self.env.get("NO_COLOR")
+
+    def secret(self, value: str | None) -> str | None:
+        if value:
+            self.secrets.append(value)
+        return value

@@ -26,6 +26,9 @@ class Runtime:
     # Tests force the terminal code paths with these; None means detect.
     stdout_tty: bool | None = None
     stderr_tty: bool | None = None
+    stdin: IO[str] | None = None  # None: sys.stdin
+    # watch's poll threads; 0 polls inline (exact under a fake clock, used by tests).
+    watch_workers: int = 8
     debug: bool = False
     # Secrets seen while resolving credentials: scrubbed from every message we print.
     secrets: list[str] = field(default_factory=list)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from batchstat import __version__
-from batchstat.cli import alibaba, azure
+from batchstat.cli import alibaba, azure, watch
 from batchstat.errors import BatchstatError, ExitCode, redact
 from batchstat.runtime import Runtime
 
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(alibaba.app, name="alibaba")
 app.add_typer(azure.app, name="azure")
+app.command("watch")(watch.watch)
 
 
 def _version(value: bool) -> None:

@@ -284,6 +284,12 @@ class AlibabaProvider:
         payload = self._call("GetTranslateImageBatchResult", {"TaskId": task_id})
         return normalize(task_id, payload)
 
+    # The watch loop's view of a provider: one attempt per poll, items come with the status.
+    poll = fetch
+
+    def complete(self, record: JobRecord) -> JobRecord:
+        return record
+
     def get(self, task_id: str) -> JobRecord:
         validate_task_id(task_id)
         return call_with_retries(

@@ -26,6 +26,7 @@ from batchstat.errors import (
     BatchstatError,
     ConfigError,
     NotFoundError,
+    TransientError,
     UnavailableError,
     UsageError,
     redact,
@@ -198,19 +199,24 @@ class AzureProvider:
             detail = f"{code}: {message}" if code else (message or err.reason or "")
             detail = redact(detail, self.runtime.secrets)
             if status >= 500 or status in (408, 429):
-                return UnavailableError(
+                # Transient: a watch loop retries it (honouring Retry-After); for a
+                # one-off get it is final (the SDK already retried) and exits 7.
+                headers: Any = getattr(err.response, "headers", None) or {}
+                return TransientError(
                     f"Azure Document Translation is unavailable (HTTP {status}"
                     + (f", {code}" if code else "")
-                    + f") after {self.retries + 1} attempts.",
+                    + f") after {self.retries + 1} attempt(s).",
                     "Try again later.",
+                    retry_after=parse_retry_after(headers.get("Retry-After"), self.runtime.clock()),
+                    throttled=status == 429,
                 )
             if status == 400:
                 return UsageError(f"Azure rejected the request (HTTP 400): {detail}")
             return UnavailableError(f"Azure answered HTTP {status}: {detail}")
         if isinstance(err, ServiceRequestError | ServiceResponseError):
             what = "timed out" if "timed out" in str(err).lower() else "failed"
-            return UnavailableError(
-                f"the connection to {base} {what} after {self.retries + 1} attempts.",
+            return TransientError(
+                f"the connection to {base} {what} after {self.retries + 1} attempt(s).",
                 "Check the network, the endpoint and any proxy settings.",
             )
         return UnavailableError(
@@ -242,6 +248,25 @@ class AzureProvider:
             response.headers.get("Retry-After"), self.runtime.clock()
         )
         return record
+
+    def poll(self, job_id: str) -> JobRecord:
+        """The watch loop's poll: the status only; documents once, at the end."""
+        return self.fetch(job_id, documents=False)
+
+    def complete(self, record: JobRecord) -> JobRecord:
+        return self.attach_documents(record)
+
+    def attach_documents(self, record: JobRecord) -> JobRecord:
+        """List the documents of a job already fetched (once, at its terminal state)."""
+        from azure.core.exceptions import AzureError
+
+        try:
+            items = list(self._documents(record.id))
+        except AzureError as err:
+            raise self._translate_errors(err, record.id) from None
+        updated = normalize(record.raw, items)
+        updated.request_id, updated.retry_after = record.request_id, record.retry_after
+        return updated
 
     def get(self, job_id: str, *, documents: bool = True) -> JobRecord:
         # Retries happen inside the SDK pipeline (JitteredRetryPolicy).

@@ -1,0 +1,206 @@
+"""What ``watch`` shows while it waits: a live view on a terminal, one line per state
+change otherwise (short CI logs), nothing with ``-q``. All of it on stderr; stdout gets
+only data (NDJSON events here, the final documents from the command)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from batchstat.durations import format_duration
+from batchstat.model import JobRecord, JobState, Summary
+from batchstat.output.jsondoc import dumps
+from batchstat.runtime import Runtime
+
+if TYPE_CHECKING:
+    from batchstat.watch import WatchedJob
+
+ALIBABA_RETENTION = 3600.0
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def watch_document(job: WatchedJob) -> dict[str, Any]:
+    """The job document of ``get``, plus ``watch_error`` when the watch itself gave up."""
+    record = job.record
+    if record is None:
+        record = JobRecord(job.target.provider, job.target.id, status="", state=JobState.PENDING)
+        doc = record.to_dict()
+        doc.update(status=None, state=None, terminal=job.done, summary=Summary().to_dict())
+    else:
+        doc = record.to_dict()
+    doc["watch_error"] = None
+    if job.failure is not None:
+        doc["terminal"] = True
+        doc["watch_error"] = {
+            "exit_code": int(job.failure.exit_code),
+            "message": job.failure.message,
+        }
+    return doc
+
+
+def progress_text(record: JobRecord | None) -> str:
+    if record is None:
+        return "-"
+    s = record.summary
+    if s.total:
+        done = (s.succeeded or 0) + (s.failed or 0) + (s.cancelled or 0)
+        return f"{done}/{s.total}"
+    return "-"
+
+
+def expiry_note(job: WatchedJob) -> str | None:
+    record = job.record
+    if record is None or record.provider != "alibaba" or not record.terminal:
+        return None
+    if record.state is JobState.NOT_FOUND or job.finished_at is None:
+        return None
+    return (
+        f"alibaba:{record.id} finished; its result URLs stay valid until about "
+        f"{iso(job.finished_at + ALIBABA_RETENTION)} (1 hour after the job ended)."
+    )
+
+
+class NdjsonEvents:
+    """One JSON object per state change, on stdout, as it happens."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def changed(self, job: WatchedJob) -> None:
+        self.runtime.out.write(dumps(watch_document(job), pretty=False) + "\n")
+        self.runtime.out.flush()
+
+
+class LineProgress:
+    """Plain lines on stderr: one per state change, not one per poll."""
+
+    def __init__(self, runtime: Runtime, events: NdjsonEvents | None = None) -> None:
+        self.runtime = runtime
+        self.events = events
+
+    def _line(self, text: str) -> None:
+        self.runtime.err.write(f"{iso(self.runtime.clock())} {text}\n")
+        self.runtime.err.flush()
+
+    def changed(self, job: WatchedJob) -> None:
+        if self.events:
+            self.events.changed(job)
+        record = job.record
+        if job.failure is not None:
+            self._line(f"{job.target} error: {job.failure.message}")
+        elif record is not None:
+            self._line(
+                f"{job.target} {record.status} ({record.state.value}) {progress_text(record)}"
+            )
+        note = expiry_note(job)
+        if note:
+            self._line(note)
+
+    def polled(self, job: WatchedJob) -> None:
+        pass
+
+    def warn(self, job: WatchedJob, message: str) -> None:
+        self._line(f"warning: {job.target}: {message}")
+
+    def start(self, jobs: list[WatchedJob]) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class QuietProgress(LineProgress):
+    def _line(self, text: str) -> None:
+        pass
+
+
+class LiveProgress(LineProgress):
+    """A Rich live table on stderr: provider, id, state, progress, elapsed, next poll."""
+
+    def __init__(self, runtime: Runtime, events: NdjsonEvents | None = None) -> None:
+        super().__init__(runtime, events)
+        self.jobs: list[WatchedJob] = []
+        self.live: Any = None
+        self.notes: list[str] = []
+
+    def start(self, jobs: list[WatchedJob]) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.jobs = jobs
+        console = Console(
+            file=self.runtime.err,
+            force_terminal=True,
+            no_color=bool(self.runtime.env.get("NO_COLOR")),
+            highlight=False,
+        )
+        # Redrawn when something changes, and once a second for the clocks.
+        self.live = Live(self, console=console, refresh_per_second=1, transient=False)
+        self.live.start()
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.refresh()
+            self.live.stop()
+            self.live = None
+        for note in self.notes:
+            self.runtime.err.write(note + "\n")
+
+    def _line(self, text: str) -> None:
+        if self.live is None:
+            super()._line(text)
+        else:
+            self.live.console.print(text, markup=False, highlight=False)
+
+    def changed(self, job: WatchedJob) -> None:
+        if self.events:
+            self.events.changed(job)
+        note = expiry_note(job)
+        if note:
+            self._line(note)
+        if job.failure is not None:
+            self._line(f"{job.target} error: {job.failure.message}")
+        if self.live is not None:
+            self.live.refresh()
+
+    def polled(self, job: WatchedJob) -> None:
+        pass
+
+    def __rich__(self) -> Any:
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
+        from rich.text import Text
+
+        from batchstat.output.table import STATE_STYLES
+
+        now = self.runtime.clock()
+        table = Table(box=None, pad_edge=False)
+        for name in ("Provider", "Job", "State", "Progress", "Elapsed", "Next poll"):
+            table.add_column(name, no_wrap=True)
+        for job in self.jobs:
+            record = job.record
+            state = Text("waiting")
+            bar: Any = Text("-")
+            if job.failure is not None:
+                state = Text("error", style="red")
+            elif record is not None:
+                state = Text(record.status, style=STATE_STYLES.get(record.state, ""))
+                total = record.summary.total or 0
+                if total:
+                    s = record.summary
+                    done = (s.succeeded or 0) + (s.failed or 0) + (s.cancelled or 0)
+                    bar = ProgressBar(total=total, completed=done, width=20)
+            end = job.finished_at if job.done and job.finished_at else now
+            next_poll = "-" if job.done else format_duration(max(0.0, job.due - now))
+            table.add_row(
+                job.target.provider,
+                job.target.id,
+                state,
+                bar,
+                format_duration(end - job.started),
+                next_poll,
+            )
+        return table

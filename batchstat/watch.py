@@ -1,0 +1,343 @@
+"""The polling loop behind ``batchstat watch``: plain code with an injected clock.
+
+Rules (see the README):
+- a job's next poll waits ``max(--interval, Retry-After)``; never sooner than the server asked;
+- a job leaves the loop the moment it is terminal (its items are fetched once then);
+- each provider has a request budget (requests per second) shared by its jobs, and a
+  throttling answer slows the whole provider, not just one job;
+- transient failures back off with jitter and count towards a per-job limit;
+- a running job whose status (or Azure ``lastActionDateTimeUtc``) has not changed for
+  ``stall_warning`` seconds is reported once.
+
+Polls run on a few worker threads so many jobs are watched concurrently; with
+``workers=0`` they run inline, which makes the loop exact under a fake clock.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from batchstat.errors import BatchstatError, ExitCode, TransientError, UsageError
+from batchstat.model import JobRecord
+from batchstat.retry import Backoff
+from batchstat.runtime import Runtime
+
+# Worst first: the exit code of a watch over several jobs is the worst of theirs.
+EXIT_SEVERITY = (
+    ExitCode.INTERRUPTED,
+    ExitCode.AUTH,
+    ExitCode.UNAVAILABLE,
+    ExitCode.TIMEOUT,
+    ExitCode.NOT_FOUND,
+    ExitCode.JOB_FAILED,
+    ExitCode.PARTIAL,
+    ExitCode.OK,
+)
+
+
+def worst(codes: Sequence[int]) -> int:
+    ranked = [c for c in EXIT_SEVERITY if c in codes]
+    return int(ranked[0]) if ranked else int(ExitCode.OK)
+
+
+@dataclass(frozen=True)
+class Target:
+    provider: str  # "alibaba" | "azure"
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.id}"
+
+
+def parse_target(text: str) -> Target:
+    provider, sep, job_id = text.strip().partition(":")
+    provider = provider.lower()
+    if not sep or provider not in ("alibaba", "azure") or not job_id:
+        raise UsageError(
+            f"{text!r} is not a watch target.", "Write alibaba:TASK_ID or azure:JOB_ID."
+        )
+    if provider == "azure":
+        from batchstat.providers.azure import validate_job_id
+
+        return Target(provider, validate_job_id(job_id))
+    from batchstat.providers.alibaba import validate_task_id
+
+    return Target(provider, validate_task_id(job_id.strip()))
+
+
+class Poller(Protocol):
+    """What the loop needs from a provider adapter."""
+
+    def poll(self, job_id: str) -> JobRecord: ...
+
+    def complete(self, record: JobRecord) -> JobRecord: ...
+
+
+@dataclass
+class WatchedJob:
+    target: Target
+    due: float
+    started: float
+    record: JobRecord | None = None
+    polls: int = 0
+    errors: int = 0  # consecutive transient failures
+    failure: BatchstatError | None = None
+    done: bool = False
+    in_flight: bool = False
+    last_change: float = 0.0
+    signature: tuple[Any, ...] | None = None
+    progress_mark: Any = None
+    stall_warned: bool = False
+    finished_at: float | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.failure is not None:
+            return int(self.failure.exit_code)
+        if self.record is None or not self.record.terminal:
+            return int(ExitCode.TIMEOUT)
+        from batchstat.cli.common import outcome_code
+
+        return int(outcome_code(self.record))
+
+
+class Observer(Protocol):
+    def changed(self, job: WatchedJob) -> None: ...
+
+    def polled(self, job: WatchedJob) -> None: ...
+
+    def warn(self, job: WatchedJob, message: str) -> None: ...
+
+
+@dataclass
+class ProviderBudget:
+    """Spaces requests to one provider and slows it down when it throttles."""
+
+    rate: float  # requests per second; 0 = no limit
+    next_slot: float = 0.0
+    paused_until: float = 0.0
+
+    def reserve(self, now: float) -> float:
+        """The time the next request may go; books it when that is now."""
+        slot = max(now, self.next_slot, self.paused_until)
+        if slot <= now and self.rate > 0:
+            self.next_slot = now + 1.0 / self.rate
+        return slot
+
+    def throttled(self, now: float, delay: float) -> None:
+        self.paused_until = max(self.paused_until, now + delay)
+        if self.rate > 0:
+            self.rate = max(self.rate / 2, 0.2)
+
+
+@dataclass
+class WatchOptions:
+    interval: float = 5.0
+    timeout: float | None = None
+    stall_warning: float = 600.0
+    max_errors: int = 10
+    rates: dict[str, float] = field(default_factory=lambda: {"alibaba": 3.0, "azure": 0.0})
+    workers: int = 8
+
+
+class Watch:
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        pollers: dict[str, Poller],
+        runtime: Runtime,
+        options: WatchOptions,
+        observer: Observer,
+    ) -> None:
+        now = runtime.clock()
+        self.runtime = runtime
+        self.options = options
+        self.pollers = pollers
+        self.observer = observer
+        self.started = now
+        self.jobs = [WatchedJob(t, due=now, started=now, last_change=now) for t in targets]
+        self.budgets = {name: ProviderBudget(rate) for name, rate in options.rates.items()}
+        self.backoff = Backoff()
+        self.timed_out = False
+        self._results: queue.Queue[tuple[WatchedJob, JobRecord | None, BaseException | None]]
+        self._results = queue.Queue()
+        self._tasks: queue.Queue[WatchedJob | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+
+    # -- running ----------------------------------------------------------------------
+
+    def run(self) -> int:
+        clock = self.runtime.clock
+        deadline = None if self.options.timeout is None else self.started + self.options.timeout
+        workers = min(self.options.workers, len(self.jobs)) if len(self.jobs) > 1 else 0
+        self._start_workers(workers)
+        try:
+            while True:
+                while self._drain(block=False):
+                    pass
+                active = [j for j in self.jobs if not j.done]
+                if not active:
+                    break
+                now = clock()
+                if deadline is not None and now >= deadline:
+                    self.timed_out = True
+                    break
+                self._warn_stalls(now)
+                for job in sorted(active, key=lambda j: j.due):
+                    if job.in_flight or job.due > now:
+                        continue
+                    slot = self.budgets.setdefault(job.target.provider, ProviderBudget(0)).reserve(
+                        now
+                    )
+                    if slot > now:
+                        job.due = slot
+                        continue
+                    self._dispatch(job, inline=workers == 0)
+                if any(j.in_flight for j in self.jobs) or not self._results.empty():
+                    self._drain(block=True, timeout=self._wait_for(clock(), deadline))
+                    continue
+                active = [j for j in self.jobs if not j.done]
+                if active:
+                    wait = self._wait_for(clock(), deadline)
+                    if wait > 0:
+                        self.runtime.sleep(wait)
+        finally:
+            self._stop_workers()
+        return worst([job.exit_code for job in self.jobs])
+
+    def _wait_for(self, now: float, deadline: float | None) -> float:
+        pending = [j.due for j in self.jobs if not j.done and not j.in_flight]
+        wake = min(pending) if pending else now + 1.0
+        if deadline is not None:
+            wake = min(wake, deadline)
+        return max(0.0, wake - now)
+
+    def _start_workers(self, count: int) -> None:
+        for index in range(count):
+            thread = threading.Thread(
+                target=self._worker, name=f"batchstat-poll-{index}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def _stop_workers(self) -> None:
+        for _ in self._threads:
+            self._tasks.put(None)
+
+    def _worker(self) -> None:
+        while True:
+            job = self._tasks.get()
+            if job is None:
+                return
+            self._results.put(self._poll(job))
+
+    def _dispatch(self, job: WatchedJob, *, inline: bool) -> None:
+        job.in_flight = True
+        if inline:
+            self._results.put(self._poll(job))
+        else:
+            self._tasks.put(job)
+
+    def _poll(self, job: WatchedJob) -> tuple[WatchedJob, JobRecord | None, BaseException | None]:
+        poller = self.pollers[job.target.provider]
+        try:
+            record = poller.poll(job.target.id)
+            if record.terminal:
+                # Items (result URLs) once, at the end.
+                record = poller.complete(record)
+            return job, record, None
+        except BaseException as err:  # handed back to the loop thread
+            return job, None, err
+
+    def _drain(self, *, block: bool, timeout: float | None = None) -> bool:
+        try:
+            job, record, err = self._results.get(block=block, timeout=timeout)
+        except queue.Empty:
+            return False
+        job.in_flight = False
+        self._handle(job, record, err)
+        return True
+
+    # -- one answer -------------------------------------------------------------------
+
+    def _handle(self, job: WatchedJob, record: JobRecord | None, err: BaseException | None) -> None:
+        now = self.runtime.clock()
+        job.polls += 1
+        if err is not None:
+            self._handle_error(job, err, now)
+            return
+        assert record is not None
+        job.errors = 0
+        job.record = record
+        signature = (record.status, record.state, tuple(record.summary.to_dict().values()))
+        mark = (record.status, record.updated)
+        if mark != job.progress_mark:
+            job.progress_mark = mark
+            job.last_change = now
+        if signature != job.signature or record.terminal:
+            job.signature = signature
+            if record.terminal:
+                job.done = True
+                job.finished_at = now
+            self.observer.changed(job)
+        if not record.terminal:
+            wait = self.options.interval
+            if record.retry_after is not None:
+                wait = max(wait, record.retry_after)
+            job.due = now + wait
+        self.observer.polled(job)
+
+    def _handle_error(self, job: WatchedJob, err: BaseException, now: float) -> None:
+        if isinstance(err, TransientError):
+            job.errors += 1
+            budget = self.budgets.setdefault(job.target.provider, ProviderBudget(0))
+            delay = err.retry_after
+            if delay is None:
+                delay = self.backoff.delay(
+                    job.errors - 1, throttled=err.throttled, rng=self.runtime.rng
+                )
+            if err.throttled:
+                budget.throttled(now, delay)
+            if job.errors > self.options.max_errors:
+                job.failure = err
+                job.done = True
+                self.observer.warn(
+                    job, f"giving up after {job.errors} consecutive failures: {err.message}"
+                )
+                self.observer.changed(job)
+                return
+            self.observer.warn(job, f"{err.message} Retrying in {delay:.1f}s.")
+            job.due = now + delay
+            return
+        if isinstance(err, BatchstatError):
+            job.failure = err
+            job.done = True
+            self.observer.changed(job)
+            return
+        raise err
+
+    def _warn_stalls(self, now: float) -> None:
+        limit = self.options.stall_warning
+        for job in self.jobs:
+            if job.done or job.stall_warned or job.record is None or limit <= 0:
+                continue
+            if now - job.last_change >= limit:
+                job.stall_warned = True
+                from batchstat.durations import format_duration
+
+                self.observer.warn(
+                    job,
+                    f"no progress for {format_duration(now - job.last_change)} "
+                    f"(still {job.record.status}).",
+                )
+
+
+def make_pollers(
+    targets: Sequence[Target], runtime: Runtime, build: dict[str, Callable[[], Poller]]
+) -> dict[str, Poller]:
+    """Build one poller per provider in use (each builds one SDK client)."""
+    return {name: build[name]() for name in sorted({t.provider for t in targets})}

@@ -56,6 +56,16 @@ class Runtime:
         """Colour on stdout: only on a terminal, never with NO_COLOR set."""
         return self.is_tty("stdout") and not self.env.get("NO_COLOR")
 
+    def quiet_logger(self, name: str) -> None:
+        """Keep an SDK's own log lines (which can echo what was signed) off the user's
+        stderr; ``--debug`` lets them through."""
+        import logging
+
+        logger = logging.getLogger(name)
+        if not self.debug:
+            logger.addHandler(logging.NullHandler())
+            logger.propagate = False
+
     def secret(self, value: str | None) -> str | None:
         if value:
             self.secrets.append(value)

@@ -157,6 +157,7 @@ class AlibabaProvider:
             from aliyunsdkcore.auth.credentials import AccessKeyCredential, StsTokenCredential
             from aliyunsdkcore.client import AcsClient
 
+            self.runtime.quiet_logger("aliyunsdkcore")
             cfg = self.config
             credential: Any
             if cfg.security_token:

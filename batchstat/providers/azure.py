@@ -13,6 +13,7 @@ Facts this adapter is built on (see the project's API notes):
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -141,6 +142,7 @@ class AzureProvider:
 
             from batchstat.providers.azure_retry import JitteredRetryPolicy
 
+            self.runtime.quiet_logger("azure")
             policy = JitteredRetryPolicy(
                 sleep=self.runtime.sleep,
                 rng=self.runtime.rng,
@@ -236,7 +238,9 @@ class AzureProvider:
                 cls=lambda pipeline_response, _model, _headers: pipeline_response.http_response,
                 **self._call_kwargs(),
             )
-            raw = response.json()
+            # Parse the text ourselves: the SDK's models rewrite the dict that
+            # response.json() caches (Cancelled -> Canceled, error.code -> inner code).
+            raw = json.loads(response.text())
             items = list(self._documents(job_id)) if documents else None
         except AzureError as err:
             raise self._translate_errors(err, job_id) from None
@@ -289,7 +293,7 @@ class AzureProvider:
         # Only the first page through the SDK pager; we follow the links ourselves.
         for _ in next(pager.by_page(), iter(())):
             pass
-        page: dict[str, Any] = responses[-1].json() if responses else {"value": []}
+        page: dict[str, Any] = json.loads(responses[-1].text()) if responses else {"value": []}
         seen: set[str] = set()
         while True:
             for doc in page.get("value") or []:
@@ -304,7 +308,7 @@ class AzureProvider:
             response = client.send_request(HttpRequest("GET", url), **self._call_kwargs())
             if response.status_code != 200:
                 response.raise_for_status()
-            page = response.json()
+            page = json.loads(response.text())
 
     def _safe_next_link(self, link: str) -> str:
         """Resolve a next-page link, pin it to our endpoint and our api-version."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -67,9 +67,19 @@ def base_env(emulator: Emulator) -> dict[str, str]:
 class Cli:
     """Runs ``batchstat`` in-process through the same ``run()`` as the console script."""
 
-    def __init__(self, emulator: Emulator, clock: FakeClock) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        clock: FakeClock,
+        extra_sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self.emulator = emulator
         self.clock = clock
+        self.extra_sleep = extra_sleep
+
+    def with_sleep(self, extra_sleep: Callable[[float], None]) -> Cli:
+        """The same CLI, calling ``extra_sleep`` on every wait (e.g. to raise Ctrl-C)."""
+        return Cli(self.emulator, self.clock, extra_sleep)
 
     def __call__(
         self,
@@ -90,6 +100,8 @@ class Cli:
 
         def sleep(seconds: float) -> None:
             sleeps.append(seconds)
+            if self.extra_sleep is not None:
+                self.extra_sleep(seconds)
             self.clock.advance(seconds)
 
         runtime = Runtime(

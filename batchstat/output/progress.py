@@ -131,8 +131,10 @@ class LiveProgress(LineProgress):
         from rich.live import Live
 
         self.jobs = jobs
+        columns = self.runtime.env.get("COLUMNS", "")
         console = Console(
             file=self.runtime.err,
+            width=int(columns) if columns.isdigit() else None,
             force_terminal=True,
             no_color=bool(self.runtime.env.get("NO_COLOR")),
             highlight=False,
@@ -179,7 +181,8 @@ class LiveProgress(LineProgress):
         now = self.runtime.clock()
         table = Table(box=None, pad_edge=False)
         for name in ("Provider", "Job", "State", "Progress", "Elapsed", "Next poll"):
-            table.add_column(name, no_wrap=True)
+            # The id is what a user copies: never cut it.
+            table.add_column(name, no_wrap=True, min_width=36 if name == "Job" else None)
         for job in self.jobs:
             record = job.record
             state = Text("waiting")
@@ -192,7 +195,7 @@ class LiveProgress(LineProgress):
                 if total:
                     s = record.summary
                     done = (s.succeeded or 0) + (s.failed or 0) + (s.cancelled or 0)
-                    bar = ProgressBar(total=total, completed=done, width=20)
+                    bar = ProgressBar(total=total, completed=done, width=12)
             end = job.finished_at if job.done and job.finished_at else now
             next_poll = "-" if job.done else format_duration(max(0.0, job.due - now))
             table.add_row(

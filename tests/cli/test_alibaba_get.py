@@ -12,15 +12,21 @@ from batchstat.emulator import AlibabaImage, Fault, Stage
 def images(ok: int, failed: int = 0) -> list[AlibabaImage]:
     out = [AlibabaImage(f"https://img.example.com/ok-{n}.png") for n in range(ok)]
     out += [
-        AlibabaImage(f"https://img.example.com/bad-{n}.png", success=False, code=107,
-                     message="An error occurred while translating.")
+        AlibabaImage(
+            f"https://img.example.com/bad-{n}.png",
+            success=False,
+            code=107,
+            message="An error occurred while translating.",
+        )
         for n in range(failed)
     ]
     return out
 
 
 def gets(emulator):
-    return [r for r in emulator.requests if r.params.get("Action") == "GetTranslateImageBatchResult"]
+    return [
+        r for r in emulator.requests if r.params.get("Action") == "GetTranslateImageBatchResult"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -37,25 +43,39 @@ def test_each_status_is_normalized(cli, emulator, stages, status, state, termina
     assert result.code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert (doc["provider"], doc["id"], doc["status"], doc["state"], doc["terminal"]) == (
-        "alibaba", task, status, state, terminal)
+        "alibaba",
+        task,
+        status,
+        state,
+        terminal,
+    )
     assert doc["raw"]["Data"]["Status"] == status
     assert doc["request_id"] == doc["raw"]["RequestId"]
 
 
 def test_life_advances_with_polls(cli, emulator):
     task = emulator.alibaba.add_job(
-        images=images(1), stages=[Stage("created", polls=1), Stage("running", polls=1),
-                                  Stage("finished")])
-    seen = [json.loads(cli("alibaba", "get", task, "-o", "json").stdout)["status"]
-            for _ in range(3)]
+        images=images(1),
+        stages=[Stage("created", polls=1), Stage("running", polls=1), Stage("finished")],
+    )
+    seen = [
+        json.loads(cli("alibaba", "get", task, "-o", "json").stdout)["status"] for _ in range(3)
+    ]
     assert seen == ["created", "running", "finished"]
 
 
 def test_finished_job_lists_every_image_with_urls(cli, emulator):
     task = emulator.alibaba.add_job(images=images(2), stages=[Stage("finished")])
     doc = json.loads(cli("alibaba", "get", task, "-o", "json").stdout)
-    assert doc["summary"] == {"total": 2, "succeeded": 2, "failed": 0, "running": 0,
-                              "pending": 0, "cancelled": 0, "characters_charged": None}
+    assert doc["summary"] == {
+        "total": 2,
+        "succeeded": 2,
+        "failed": 0,
+        "running": 0,
+        "pending": 0,
+        "cancelled": 0,
+        "characters_charged": None,
+    }
     first = doc["items"][0]
     assert first["source_url"] == "https://img.example.com/ok-0.png"
     assert first["result_url"].startswith(emulator.base_url)
@@ -70,7 +90,7 @@ def test_partial_failure_is_reported_and_exit_status_says_so(cli, emulator):
     doc = json.loads(plain.stdout)
     assert doc["state"] == "partially_succeeded"
     assert doc["summary"]["failed"] == 1 and doc["summary"]["succeeded"] == 2
-    bad = [item for item in doc["items"] if not item["ok"]][0]
+    bad = next(item for item in doc["items"] if not item["ok"])
     assert bad["error"] == {"code": 107, "message": "An error occurred while translating."}
     assert cli("alibaba", "get", task, "--exit-status").code == 3
 
@@ -105,8 +125,9 @@ def test_expired_results_are_not_found(cli, emulator, clock):
 
 
 def test_code_as_string_is_accepted(cli, emulator):
-    task = emulator.alibaba.add_job(images=images(1), stages=[Stage("finished")],
-                                    code_as_string=True)
+    task = emulator.alibaba.add_job(
+        images=images(1), stages=[Stage("finished")], code_as_string=True
+    )
     result = cli("alibaba", "get", task, "-o", "json")
     assert result.code == 0
     assert json.loads(result.stdout)["raw"]["Code"] == "200"
@@ -117,8 +138,10 @@ def test_query_prints_bare_scalars(cli, emulator):
     assert cli("alibaba", "get", task, "--query", "summary.failed").stdout == "1\n"
     assert cli("alibaba", "get", task, "--query", "state").stdout == "partially_succeeded\n"
     listed = cli("alibaba", "get", task, "--query", "items[?ok].source_url")
-    assert json.loads(listed.stdout) == ["https://img.example.com/ok-0.png",
-                                         "https://img.example.com/ok-1.png"]
+    assert json.loads(listed.stdout) == [
+        "https://img.example.com/ok-0.png",
+        "https://img.example.com/ok-1.png",
+    ]
 
 
 def test_bad_query_is_a_usage_error_before_any_request(cli, emulator):
@@ -137,7 +160,8 @@ def test_table_shows_whole_urls_on_one_line(cli, emulator):
     lines = result.stdout.splitlines()
     assert any(long_url in line for line in lines)
     result_url = json.loads(cli("alibaba", "get", task, "-o", "json").stdout)["items"][0][
-        "result_url"]
+        "result_url"
+    ]
     assert any(result_url in line for line in lines)
     assert "finished (succeeded)" in result.stdout
     assert "\x1b[" not in result.stdout  # no colour when stdout is not a terminal
@@ -147,8 +171,7 @@ def test_table_shows_whole_urls_on_one_line(cli, emulator):
 def test_table_colour_only_on_terminal_and_never_with_no_color(cli, emulator):
     task = emulator.alibaba.add_job(images=images(1), stages=[Stage("finished")])
     assert "\x1b[" in cli("alibaba", "get", task, stdout_tty=True).stdout
-    assert "\x1b[" not in cli("alibaba", "get", task, stdout_tty=True,
-                              env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in cli("alibaba", "get", task, stdout_tty=True, env={"NO_COLOR": "1"}).stdout
 
 
 def test_wrong_secret_is_auth_failure_without_leaking(cli, emulator):
@@ -172,18 +195,22 @@ def test_unknown_access_key_is_auth_failure(cli, emulator):
 
 def test_sts_credentials_sign_with_token(cli, emulator):
     task = emulator.alibaba.add_job(images=images(1), stages=[Stage("finished")])
-    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.TestKeyId",
-           "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sts-test-secret-value",
-           "ALIBABA_CLOUD_SECURITY_TOKEN": "sts-token-value-xyz"}
+    env = {
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.TestKeyId",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sts-test-secret-value",
+        "ALIBABA_CLOUD_SECURITY_TOKEN": "sts-token-value-xyz",
+    }
     assert cli("alibaba", "get", task, env=env).code == 0
     assert gets(emulator)[-1].params["SecurityToken"] == "sts-token-value-xyz"
 
 
 def test_sts_token_never_printed_on_signature_error(cli, emulator):
     task = emulator.alibaba.add_job(images=images(1), stages=[Stage("finished")])
-    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.TestKeyId",
-           "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sts-wrong-secret-value",
-           "ALIBABA_CLOUD_SECURITY_TOKEN": "sts-token-value-xyz"}
+    env = {
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.TestKeyId",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sts-wrong-secret-value",
+        "ALIBABA_CLOUD_SECURITY_TOKEN": "sts-token-value-xyz",
+    }
     result = cli("--debug", "alibaba", "get", task, env=env)
     assert result.code == 5
     for secret in env.values():
@@ -234,8 +261,10 @@ def test_throttling_backs_off_longer_then_succeeds(cli, emulator):
     assert 1.0 <= result.sleeps[0] < 2.0 and 2.0 <= result.sleeps[1] < 4.0
 
 
-@pytest.mark.parametrize(("kind", "status"), [("http", 503), ("http", 500), ("drop", None),
-                                              ("html", None), ("bad_json", None)])
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("http", 503), ("http", 500), ("drop", None), ("html", None), ("bad_json", None)],
+)
 def test_server_faults_are_retried_then_exit_7(cli, emulator, kind, status):
     task = emulator.alibaba.add_job(images=images(1), stages=[Stage("finished")])
     emulator.faults.add(Fault(provider="alibaba", kind=kind, status=status, times=10))

@@ -9,20 +9,33 @@ import pytest
 
 from batchstat.emulator import AzureDocument, Fault, Stage
 
-ERROR = {"code": "InvalidRequest", "message": "Cannot access source document location.",
-         "target": "Operation",
-         "innerError": {"code": "InvalidDocumentAccessLevel",
-                        "message": "The SAS token lacks read permission."}}
+ERROR = {
+    "code": "InvalidRequest",
+    "message": "Cannot access source document location.",
+    "target": "Operation",
+    "innerError": {
+        "code": "InvalidDocumentAccessLevel",
+        "message": "The SAS token lacks read permission.",
+    },
+}
 
 
 def docs(ok: int, failed: int = 0) -> list[AzureDocument]:
     out = [AzureDocument(f"https://store.example.com/src/ok-{n}.docx") for n in range(ok)]
     out += [
-        AzureDocument(f"https://store.example.com/src/bad-{n}.docx", status="Failed",
-                      error={"code": "InvalidRequest", "message": "Target exists.",
-                             "target": "Document",
-                             "innerError": {"code": "TargetFileAlreadyExists",
-                                            "message": "The target file already exists."}})
+        AzureDocument(
+            f"https://store.example.com/src/bad-{n}.docx",
+            status="Failed",
+            error={
+                "code": "InvalidRequest",
+                "message": "Target exists.",
+                "target": "Document",
+                "innerError": {
+                    "code": "TargetFileAlreadyExists",
+                    "message": "The target file already exists.",
+                },
+            },
+        )
         for n in range(failed)
     ]
     return out
@@ -53,7 +66,12 @@ def test_each_status_is_normalized(cli, emulator, stage, state, terminal):
     job = emulator.azure.add_job(documents=docs(2), stages=[Stage(stage)])
     doc = get_json(cli, job)
     assert (doc["provider"], doc["id"], doc["status"], doc["state"], doc["terminal"]) == (
-        "azure", job, stage, state, terminal)
+        "azure",
+        job,
+        stage,
+        state,
+        terminal,
+    )
     assert doc["raw"]["status"] == stage
     assert doc["created"].endswith("Z") and doc["updated"].endswith("Z")
 
@@ -64,12 +82,17 @@ def test_validation_failed_keeps_error_and_inner_error(cli, emulator):
     assert result.code == 1
     doc = json.loads(result.stdout)
     assert doc["state"] == "failed"
-    assert doc["error"] == {"code": "InvalidRequest",
-                            "message": "Cannot access source document location.",
-                            "target": "Operation",
-                            "inner_error": {"code": "InvalidDocumentAccessLevel",
-                                            "message": "The SAS token lacks read permission.",
-                                            "target": None, "inner_error": None}}
+    assert doc["error"] == {
+        "code": "InvalidRequest",
+        "message": "Cannot access source document location.",
+        "target": "Operation",
+        "inner_error": {
+            "code": "InvalidDocumentAccessLevel",
+            "message": "The SAS token lacks read permission.",
+            "target": None,
+            "inner_error": None,
+        },
+    }
     table = cli("azure", "get", job)
     assert "InvalidDocumentAccessLevel" in table.stdout
 
@@ -136,8 +159,7 @@ def test_unknown_job_is_not_found(cli, emulator):
 def test_wrong_key_is_auth_failure_without_leaking(cli, emulator):
     job = emulator.azure.add_job(documents=docs(1), stages=[Stage("Succeeded")])
     wrong = "wrong-azure-key-4567"
-    result = cli("--debug", "azure", "get", job,
-                 env={"AZURE_DOCUMENT_TRANSLATION_KEY": wrong})
+    result = cli("--debug", "azure", "get", job, env={"AZURE_DOCUMENT_TRANSLATION_KEY": wrong})
     assert result.code == 5
     assert "AZURE_DOCUMENT_TRANSLATION_KEY" in result.stderr
     assert wrong not in result.output
@@ -152,8 +174,9 @@ def test_malformed_job_id_is_usage_error_without_request(cli, emulator, job_id):
     assert emulator.requests == []
 
 
-@pytest.mark.parametrize("variable", ["AZURE_DOCUMENT_TRANSLATION_ENDPOINT",
-                                      "AZURE_DOCUMENT_TRANSLATION_KEY"])
+@pytest.mark.parametrize(
+    "variable", ["AZURE_DOCUMENT_TRANSLATION_ENDPOINT", "AZURE_DOCUMENT_TRANSLATION_KEY"]
+)
 def test_missing_settings_name_the_variable(cli, emulator, variable):
     result = cli("azure", "get", str(uuid.uuid4()), env={variable: None})
     assert result.code == 2
@@ -163,8 +186,11 @@ def test_missing_settings_name_the_variable(cli, emulator, variable):
 
 def test_429_honours_retry_after(cli, emulator):
     job = emulator.azure.add_job(documents=docs(1), stages=[Stage("Succeeded")])
-    emulator.faults.add(Fault(provider="azure", kind="http", status=429, retry_after="7",
-                              path_contains=job, times=1))
+    emulator.faults.add(
+        Fault(
+            provider="azure", kind="http", status=429, retry_after="7", path_contains=job, times=1
+        )
+    )
     doc = get_json(cli, job, "--no-documents")
     assert doc["status"] == "Succeeded"
     assert [r.status for r in requests_to(emulator, job)] == [429, 200]
@@ -175,8 +201,11 @@ def test_429_retry_after_as_http_date(cli, emulator, clock):
 
     job = emulator.azure.add_job(documents=docs(1), stages=[Stage("Succeeded")])
     when = formatdate(clock() + 30, usegmt=True)
-    emulator.faults.add(Fault(provider="azure", kind="http", status=429, retry_after=when,
-                              path_contains=job, times=1))
+    emulator.faults.add(
+        Fault(
+            provider="azure", kind="http", status=429, retry_after=when, path_contains=job, times=1
+        )
+    )
     result = cli("azure", "get", job, "--no-documents")
     assert result.code == 0
     assert 28 <= result.sleeps[0] <= 31
@@ -184,19 +213,25 @@ def test_429_retry_after_as_http_date(cli, emulator, clock):
 
 def test_retry_after_sleep_is_the_servers(cli, emulator):
     job = emulator.azure.add_job(documents=docs(1), stages=[Stage("Succeeded")])
-    emulator.faults.add(Fault(provider="azure", kind="http", status=503, retry_after="4",
-                              path_contains=job, times=1))
+    emulator.faults.add(
+        Fault(
+            provider="azure", kind="http", status=503, retry_after="4", path_contains=job, times=1
+        )
+    )
     result = cli("azure", "get", job, "--no-documents")
     assert result.code == 0
     assert result.sleeps == [4.0]
 
 
-@pytest.mark.parametrize(("kind", "status"), [("http", 500), ("http", 503), ("drop", None),
-                                              ("html", None), ("bad_json", None)])
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("http", 500), ("http", 503), ("drop", None), ("html", None), ("bad_json", None)],
+)
 def test_server_faults_are_retried_then_exit_7(cli, emulator, kind, status):
     job = emulator.azure.add_job(documents=docs(1), stages=[Stage("Succeeded")])
-    emulator.faults.add(Fault(provider="azure", kind=kind, status=status, times=20,
-                              path_contains=job))
+    emulator.faults.add(
+        Fault(provider="azure", kind=kind, status=status, times=20, path_contains=job)
+    )
     result = cli("azure", "get", job, "--no-documents", "--retries", "2")
     assert result.code == 7, result.stderr
     assert len(requests_to(emulator, job)) == 3
@@ -206,8 +241,9 @@ def test_server_faults_are_retried_then_exit_7(cli, emulator, kind, status):
 
 def test_one_server_error_then_success(cli, emulator):
     job = emulator.azure.add_job(documents=docs(1), stages=[Stage("Succeeded")])
-    emulator.faults.add(Fault(provider="azure", kind="http", status=500, times=1,
-                              path_contains=job))
+    emulator.faults.add(
+        Fault(provider="azure", kind="http", status=500, times=1, path_contains=job)
+    )
     doc = get_json(cli, job, "--no-documents")
     assert doc["state"] == "succeeded"
     assert [r.status for r in requests_to(emulator, job)] == [500, 200]

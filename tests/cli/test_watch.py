@@ -1,0 +1,249 @@
+"""`batchstat watch`: the polling rules, exit codes and outputs, on the emulator with a
+fake clock (polls run inline, so every delay is exact)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from batchstat.emulator import AlibabaImage, AzureDocument, Fault, Stage
+
+
+def azure_job(emulator, *, polls=(1, 1), final="Succeeded", retry_after=None, documents=None):
+    stages = [Stage("NotStarted", polls=polls[0]), Stage("Running", polls=polls[1]), Stage(final)]
+    docs = documents or [AzureDocument("https://store.example.com/a.docx")]
+    return emulator.azure.add_job(documents=docs, stages=stages, retry_after=retry_after)
+
+
+def alibaba_job(emulator, *, polls=(1, 1), images=None):
+    stages = [
+        Stage(status, polls=n) for status, n in zip(("created", "running"), polls, strict=True) if n
+    ]
+    stages.append(Stage("finished"))
+    return emulator.alibaba.add_job(
+        images=images or ["https://img.example.com/a.png"], stages=stages
+    )
+
+
+def status_polls(emulator, job_id):
+    return [
+        r
+        for r in emulator.requests
+        if r.provider == "azure" and r.path.endswith(job_id) or r.params.get("TaskId") == job_id
+    ]
+
+
+def test_polls_exactly_as_often_as_the_life_needs(cli, emulator):
+    job = azure_job(emulator, polls=(2, 3))
+    result = cli("watch", f"azure:{job}", "--interval", "5s", "-o", "json")
+    assert result.code == 0, result.stderr
+    # 2 NotStarted + 3 Running + 1 Succeeded, then the documents once.
+    assert len(status_polls(emulator, job)) == 6
+    docs = [r for r in emulator.requests if r.path.endswith("/documents")]
+    assert len(docs) == 1
+    assert result.sleeps == [5.0] * 5  # no idle wait after the terminal answer
+    final = json.loads(result.stdout)
+    assert final[0]["state"] == "succeeded" and final[0]["items"][0]["result_url"]
+
+
+def test_retry_after_beats_a_shorter_interval(cli, emulator):
+    job = azure_job(emulator, polls=(1, 1), retry_after=7)
+    result = cli("watch", f"azure:{job}", "--interval", "2s", "-q")
+    assert result.code == 0
+    assert result.sleeps == [7.0, 7.0]
+
+
+def test_interval_wins_over_a_shorter_retry_after(cli, emulator):
+    job = azure_job(emulator, polls=(1, 1), retry_after=1)
+    result = cli("watch", f"azure:{job}", "--interval", "3s", "-q")
+    assert result.sleeps == [3.0, 3.0]
+
+
+def test_429_retry_after_is_honoured_and_does_not_end_the_watch(cli, emulator, clock):
+    job = azure_job(emulator, polls=(1, 1))
+    emulator.faults.add(
+        Fault(
+            provider="azure", kind="http", status=429, retry_after="12", path_contains=job, times=1
+        )
+    )
+    result = cli("watch", f"azure:{job}", "--interval", "1s")
+    assert result.code == 0, result.stderr
+    assert result.sleeps[0] == 12.0
+    assert "429" in result.stderr
+
+
+def test_several_jobs_take_the_time_of_the_slowest(cli, emulator, clock):
+    slow = azure_job(emulator, polls=(2, 4))
+    fast = [azure_job(emulator, polls=(1, 1)) for _ in range(3)]
+    ali = alibaba_job(emulator, polls=(1, 2))
+    start = clock()
+    targets = [f"azure:{slow}", *(f"azure:{j}" for j in fast), f"alibaba:{ali}"]
+    result = cli("watch", *targets, "--interval", "10s", "-o", "json")
+    assert result.code == 0, result.stderr
+    # The slow job needs 7 polls: 6 waits of 10 s. Sequential would be far longer.
+    assert clock() - start == pytest.approx(60.0, abs=1.0)
+    assert [d["id"] for d in json.loads(result.stdout)] == [slow, *fast, ali]
+
+
+def test_alibaba_request_budget_spreads_polls(cli, emulator, clock):
+    jobs = [alibaba_job(emulator, polls=(0, 0)) for _ in range(6)]
+    emulator.requests_clear()
+    cli("watch", *(f"alibaba:{j}" for j in jobs), "--alibaba-rate", "2", "-q")
+    times = sorted(r.time for r in emulator.requests if r.provider == "alibaba")
+    assert len(times) == 6
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.5 - 1e-6
+
+
+def test_throttling_slows_the_whole_provider(cli, emulator):
+    jobs = [alibaba_job(emulator, polls=(0, 0)) for _ in range(3)]
+    emulator.faults.add(Fault(provider="alibaba", kind="http", status=400, times=1))
+    result = cli("watch", *(f"alibaba:{j}" for j in jobs), "-q")
+    assert result.code == 0
+    throttled_at = next(r.time for r in emulator.requests if r.fault)
+    later = [r.time for r in emulator.requests if r.provider == "alibaba" and not r.fault]
+    # The throttle backoff starts from 2 s with jitter: nobody polls within 1 s of it.
+    assert all(t >= throttled_at + 1.0 for t in later if t > throttled_at)
+
+
+@pytest.mark.parametrize(
+    ("final", "failed_docs", "code"),
+    [("Succeeded", 0, 0), ("Succeeded", 1, 3), ("Failed", 2, 1), ("Cancelled", 0, 1)],
+)
+def test_exit_code_is_the_jobs_outcome(cli, emulator, final, failed_docs, code):
+    documents = [AzureDocument("https://s.example.com/ok.docx")] if final == "Succeeded" else []
+    documents += [
+        AzureDocument(
+            f"https://s.example.com/bad{n}.docx",
+            status="Failed",
+            error={"code": "InvalidRequest", "message": "bad"},
+        )
+        for n in range(failed_docs)
+    ]
+    if not documents:
+        documents = [AzureDocument("https://s.example.com/x.docx", status="Cancelled")]
+    job = azure_job(emulator, final=final, documents=documents)
+    assert cli("watch", f"azure:{job}", "-q").code == code
+
+
+def test_not_found_auth_and_unavailable(cli, emulator):
+    assert cli("watch", f"azure:{uuid.uuid4()}", "-q").code == 4
+    job = azure_job(emulator)
+    assert (
+        cli("watch", f"azure:{job}", "-q", env={"AZURE_DOCUMENT_TRANSLATION_KEY": "nope-nope"}).code
+        == 5
+    )
+    emulator.faults.add(Fault(provider="azure", kind="http", status=503, times=100))
+    result = cli("watch", f"azure:{job}", "--max-errors", "3")
+    assert result.code == 7
+    assert "giving up after 4 consecutive failures" in result.stderr
+
+
+def test_unknown_alibaba_task_is_not_found(cli, emulator):
+    assert cli("watch", "alibaba:NOPE-1234", "-q").code == 4
+
+
+def test_worst_outcome_wins_across_jobs(cli, emulator):
+    ok = azure_job(emulator)
+    failed = azure_job(
+        emulator,
+        final="Failed",
+        documents=[
+            AzureDocument(
+                "https://s.example.com/b.docx", status="Failed", error={"code": "X", "message": "y"}
+            )
+        ],
+    )
+    assert cli("watch", f"azure:{ok}", f"azure:{failed}", f"azure:{uuid.uuid4()}", "-q").code == 4
+    assert cli("watch", f"azure:{ok}", f"azure:{failed}", "-q").code == 1
+
+
+def test_timeout_exits_6_with_resume_hint(cli, emulator):
+    job = azure_job(emulator, polls=(1, 100))
+    result = cli("watch", f"azure:{job}", "--interval", "10s", "--timeout", "1m")
+    assert result.code == 6
+    assert f"azure:{job} is still Running" in result.stderr
+    assert f"resume with: batchstat watch azure:{job}" in result.stderr
+    assert sum(result.sleeps) == pytest.approx(60.0)
+
+
+def test_ndjson_one_event_per_change_last_terminal(cli, emulator):
+    job = azure_job(emulator, polls=(2, 2))
+    result = cli("watch", f"azure:{job}", "-o", "ndjson", "--interval", "1s")
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["status"] for e in events] == ["NotStarted", "Running", "Succeeded"]
+    assert [e["terminal"] for e in events] == [False, False, True]
+    assert events[-1]["items"] and events[0]["items"] is None
+
+
+def test_plain_progress_lines_per_change_not_per_poll(cli, emulator):
+    job = azure_job(emulator, polls=(3, 3))
+    result = cli("watch", f"azure:{job}", "--interval", "1s")
+    lines = [line for line in result.stderr.splitlines() if f"azure:{job}" in line]
+    assert len(lines) == 3
+    assert "Running" in lines[1] and "Succeeded" in lines[2]
+    assert "Succeeded (succeeded)" in result.stdout  # the final table on stdout
+
+
+def test_quiet_prints_only_the_result(cli, emulator):
+    job = azure_job(emulator)
+    result = cli("watch", f"azure:{job}", "-q", "-o", "json")
+    assert result.stderr == ""
+    assert json.loads(result.stdout)[0]["state"] == "succeeded"
+
+
+def test_targets_from_stdin(cli, emulator):
+    a, b = azure_job(emulator), alibaba_job(emulator)
+    result = cli("watch", "-", "-q", "-o", "json", stdin=f"azure:{a}\n\n# a comment\nalibaba:{b}\n")
+    assert result.code == 0
+    assert [d["id"] for d in json.loads(result.stdout)] == [a, b]
+
+
+def test_stall_warning_once(cli, emulator):
+    job = azure_job(emulator, polls=(1, 30))
+    result = cli("watch", f"azure:{job}", "--interval", "1m", "--stall-warning", "5m")
+    warnings = [line for line in result.stderr.splitlines() if "no progress" in line]
+    assert len(warnings) == 1
+    assert job in warnings[0] and "Running" in warnings[0]
+
+
+def test_alibaba_finish_says_until_when_results_stay(cli, emulator, clock):
+    job = alibaba_job(emulator, polls=(0, 0))
+    result = cli("watch", f"alibaba:{job}")
+    assert "stay valid until about" in result.stderr
+
+
+@pytest.mark.parametrize("target", ["azure:not-a-uuid", "gcp:123", "nocolon", "alibaba:"])
+def test_bad_targets_are_usage_errors(cli, emulator, target):
+    result = cli("watch", target)
+    assert result.code == 2
+    assert emulator.requests == []
+
+
+def test_bad_duration_is_usage_error(cli, emulator):
+    result = cli("watch", f"azure:{uuid.uuid4()}", "--interval", "soon")
+    assert result.code == 2 and "--interval" in result.stderr
+
+
+def test_ctrl_c_prints_last_state_and_exits_130(cli, emulator):
+    job = azure_job(emulator, polls=(1, 100))
+    calls = {"n": 0}
+
+    def interrupt_on_third(seconds: float) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+
+    result = cli.with_sleep(interrupt_on_third)("watch", f"azure:{job}", "-o", "json")
+    assert result.code == 130
+    assert json.loads(result.stdout)[0]["status"] == "Running"
+    assert f"resume with: batchstat watch azure:{job}" in result.stderr
+
+
+def test_live_view_on_a_terminal(cli, emulator):
+    job = azure_job(emulator)
+    result = cli("watch", f"azure:{job}", stderr_tty=True, env={"NO_COLOR": "1", "COLUMNS": "120"})
+    assert result.code == 0
+    assert "Next poll" in result.stderr and job in result.stderr

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from batchstat import __version__
-from batchstat.cli import alibaba, azure, watch
+from batchstat.cli import alibaba, azure, demo, emulator, watch
 from batchstat.errors import BatchstatError, ExitCode, redact
 from batchstat.runtime import Runtime
 
@@ -29,6 +29,8 @@ app = typer.Typer(
 app.add_typer(alibaba.app, name="alibaba")
 app.add_typer(azure.app, name="azure")
 app.command("watch")(watch.watch)
+app.command("emulator")(emulator.emulator)
+app.command("demo")(demo.demo)
 
 
 def _version(value: bool) -> None:

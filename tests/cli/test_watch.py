@@ -3,12 +3,13 @@ fake clock (polls run inline, so every delay is exact)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 
 import pytest
 
-from batchstat.emulator import AlibabaImage, AzureDocument, Fault, Stage
+from batchstat.emulator import AzureDocument, Fault, Stage
 
 
 def azure_job(emulator, *, polls=(1, 1), final="Succeeded", retry_after=None, documents=None):
@@ -31,7 +32,7 @@ def status_polls(emulator, job_id):
     return [
         r
         for r in emulator.requests
-        if r.provider == "azure" and r.path.endswith(job_id) or r.params.get("TaskId") == job_id
+        if (r.provider == "azure" and r.path.endswith(job_id)) or r.params.get("TaskId") == job_id
     ]
 
 
@@ -93,7 +94,7 @@ def test_alibaba_request_budget_spreads_polls(cli, emulator, clock):
     cli("watch", *(f"alibaba:{j}" for j in jobs), "--alibaba-rate", "2", "-q")
     times = sorted(r.time for r in emulator.requests if r.provider == "alibaba")
     assert len(times) == 6
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.5 - 1e-6
 
 

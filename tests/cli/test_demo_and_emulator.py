@@ -1,0 +1,177 @@
+"""`batchstat demo` in-process, and `batchstat emulator` as a real process driven by the
+real console entry point (`python -m batchstat`)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+
+from batchstat.cli import run
+from batchstat.emulator import FakeClock
+from batchstat.runtime import Runtime
+
+
+def test_demo_submits_watches_and_exits_0():
+    clock = FakeClock()
+    out, err = io.StringIO(), io.StringIO()
+    runtime = Runtime(
+        env={},
+        clock=clock,
+        sleep=clock.advance,
+        rng=random.Random(1),
+        stdout=out,
+        stderr=err,
+        watch_workers=0,
+    )
+    code = run(["demo"], runtime)
+    assert code == 0, err.getvalue()
+    text = out.getvalue()
+    assert "finished (partially_succeeded)" in text
+    assert "Succeeded (partially_succeeded)" in text
+    assert "fail-blurry-receipt.png" in text and "fail-scanned-contract.pdf" in text
+    assert "To check real jobs" in err.getvalue()
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ALIBABA_CLOUD_", "AZURE_DOCUMENT_", "BATCHSTAT_"))
+    }
+    env.update(extra)
+    return env
+
+
+def batchstat(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "batchstat", *args],
+        capture_output=True,
+        text=True,
+        env=env or _env(),
+        timeout=60,
+        check=False,
+    )
+
+
+def test_emulator_command_serves_a_scenario_until_interrupted(tmp_path):
+    scenario = tmp_path / "jobs.json"
+    scenario.write_text(
+        json.dumps(
+            {
+                "alibaba": {
+                    "jobs": [
+                        {
+                            "task_id": "DEMO-TASK-1",
+                            "images": ["https://img.example.com/a.png"],
+                            "stages": [{"status": "finished"}],
+                        }
+                    ]
+                },
+                "azure": {
+                    "jobs": [
+                        {
+                            "job_id": "727bf148-f327-47a0-9481-abae6362f11e",
+                            "documents": ["https://s.example.com/a.docx"],
+                            "stages": [{"status": "Succeeded"}],
+                        }
+                    ]
+                },
+            }
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "batchstat", "emulator", "--port", "0", "--scenario", str(scenario)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(7)]
+        exports = dict(
+            line[len("export ") :].strip().split("=", 1)
+            for line in lines
+            if line.startswith("export ")
+        )
+        assert "# seeded: alibaba:DEMO-TASK-1\n" in lines
+        env = _env(**exports)
+        ali = batchstat("alibaba", "get", "DEMO-TASK-1", "--query", "state", env=env)
+        assert (ali.returncode, ali.stdout) == (0, "succeeded\n"), ali.stderr
+        az = batchstat(
+            "azure",
+            "get",
+            "727bf148-f327-47a0-9481-abae6362f11e",
+            "--query",
+            "summary.total",
+            env=env,
+        )
+        assert (az.returncode, az.stdout) == (0, "1\n"), az.stderr
+        # The SDK's own error log (which echoes what was signed) stays off stderr.
+        wrong = batchstat(
+            "alibaba",
+            "get",
+            "DEMO-TASK-1",
+            env={**env, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "not-the-secret"},
+        )
+        assert wrong.returncode == 5
+        assert len(wrong.stderr.strip().splitlines()) == 1, wrong.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "Traceback" not in stderr
+
+
+def test_usage_error_imports_neither_sdk():
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "batchstat", "azure", "get", "not-a-uuid"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    imported = {
+        line.split("|")[-1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "batchstat.cli" in imported
+    assert not any(name.startswith(("aliyunsdkcore", "azure")) for name in imported)
+
+
+def test_process_errors_are_one_line_without_traceback(tmp_path):
+    # A dead endpoint: connection refused, retried, then one line and exit 7.
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = _env(
+        ALIBABA_CLOUD_ACCESS_KEY_ID="LTAIx",
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET="s3cr3t-value",
+        BATCHSTAT_ALIBABA_ENDPOINT=f"http://127.0.0.1:{port}",
+    )
+    proc = batchstat("alibaba", "get", "T-1", "--retries", "0", env=env)
+    assert proc.returncode == 7
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "s3cr3t-value" not in proc.stdout + proc.stderr
+    assert proc.stdout == ""
+
+
+def test_help_and_version_exit_0():
+    version = batchstat("--version")
+    assert version.returncode == 0 and version.stdout.startswith("batchstat ")
+    for command in ([], ["alibaba", "get"], ["azure", "get"], ["watch"], ["emulator"], ["demo"]):
+        shown = batchstat(*command, "--help")
+        assert shown.returncode == 0
+        assert "Usage:" in shown.stdout
+        if command:
+            assert "Example:" in shown.stdout, command

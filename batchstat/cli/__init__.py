@@ -66,6 +66,11 @@ def _say(runtime: Runtime, text: str) -> None:
 def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
     """Run batchstat with ``argv``; return the exit code. Never raises."""
     runtime = runtime or Runtime()
+    if "_BATCHSTAT_COMPLETE" in runtime.env:
+        # Shell completion request (see completions/): only then load Typer's shells.
+        from typer._completion_classes import completion_init
+
+        completion_init()
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="batchstat", standalone_mode=False, obj=runtime)

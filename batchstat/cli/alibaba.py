@@ -33,7 +33,9 @@ def get(
     region: Annotated[
         str | None,
         typer.Option(
-            "--region", help="Region id [env ALIBABA_CLOUD_REGION_ID; default cn-hangzhou]."
+            "--region",
+            metavar="REGION",
+            help="Region id [env ALIBABA_CLOUD_REGION_ID; default cn-hangzhou].",
         ),
     ] = None,
     endpoint: EndpointOption = None,

@@ -30,7 +30,10 @@ def get(
     job_id: Annotated[str, typer.Argument(metavar="JOB_ID", help="The job id (a UUID).")],
     endpoint: EndpointOption = None,
     api_version: Annotated[
-        str, typer.Option("--api-version", help="2024-05-01 (the reference) or 2026-03-01.")
+        str,
+        typer.Option(
+            "--api-version", metavar="VERSION", help="2024-05-01 (the reference) or 2026-03-01."
+        ),
     ] = "2024-05-01",
     documents: Annotated[
         bool,

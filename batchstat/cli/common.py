@@ -27,7 +27,6 @@ QueryOption = Annotated[
     str | None,
     typer.Option(
         "--query",
-        "-q",
         metavar="JMESPATH",
         help="JMESPath expression applied to the JSON document (implies -o json); "
         "a bare scalar prints as itself, e.g. 'summary.failed'.",

@@ -32,18 +32,24 @@ def watch(
         str,
         typer.Option(
             "--interval",
+            metavar="DURATION",
             help="Time between polls of a job, unless the "
             "service asks for longer with Retry-After (e.g. 5s, 1m).",
         ),
     ] = "5s",
     timeout: Annotated[
         str | None,
-        typer.Option("--timeout", help="Give up after this long: exit 6 with a resume command."),
+        typer.Option(
+            "--timeout",
+            metavar="DURATION",
+            help="Give up after this long: exit 6 with a resume command.",
+        ),
     ] = None,
     stall_warning: Annotated[
         str,
         typer.Option(
             "--stall-warning",
+            metavar="DURATION",
             help="Warn once when a running job shows no progress for this long (0 disables).",
         ),
     ] = "10m",
@@ -93,7 +99,10 @@ def watch(
         ),
     ] = None,
     region: Annotated[
-        str | None, typer.Option("--region", help="Alibaba region [env ALIBABA_CLOUD_REGION_ID].")
+        str | None,
+        typer.Option(
+            "--region", metavar="REGION", help="Alibaba region [env ALIBABA_CLOUD_REGION_ID]."
+        ),
     ] = None,
     azure_endpoint: Annotated[
         str | None,
@@ -104,7 +113,7 @@ def watch(
         ),
     ] = None,
     api_version: Annotated[
-        str, typer.Option("--api-version", help="Azure API version.")
+        str, typer.Option("--api-version", metavar="VERSION", help="Azure API version.")
     ] = "2024-05-01",
 ) -> None:
     """Watch one or many jobs until they finish, then print their final state.

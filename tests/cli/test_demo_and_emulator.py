@@ -175,3 +175,22 @@ def test_help_and_version_exit_0():
         assert "Usage:" in shown.stdout
         if command:
             assert "Example:" in shown.stdout, command
+
+
+def test_closing_stdout_early_ends_quietly(emulator, cli_env):
+    from batchstat.emulator import AzureDocument, Stage
+
+    docs = [AzureDocument(f"https://s.example.com/doc-{n}.docx") for n in range(400)]
+    job = emulator.azure.add_job(documents=docs, stages=[Stage("Succeeded")])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "batchstat", "azure", "get", job, "-o", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(**cli_env),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10)  # like `| head -c 10`: read a little, then hang up
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert stderr == ""

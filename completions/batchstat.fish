@@ -1,0 +1,1 @@
+complete --command batchstat --no-files --arguments "(env _BATCHSTAT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) batchstat)" --condition "env _BATCHSTAT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) batchstat"

@@ -72,14 +72,20 @@ class Cli:
         emulator: Emulator,
         clock: FakeClock,
         extra_sleep: Callable[[float], None] | None = None,
+        workers: int = 0,
     ) -> None:
         self.emulator = emulator
         self.clock = clock
         self.extra_sleep = extra_sleep
+        self.workers = workers
+
+    def with_workers(self, workers: int) -> Cli:
+        """The same CLI with watch's poll threads on (inline polling is the default)."""
+        return Cli(self.emulator, self.clock, self.extra_sleep, workers)
 
     def with_sleep(self, extra_sleep: Callable[[float], None]) -> Cli:
         """The same CLI, calling ``extra_sleep`` on every wait (e.g. to raise Ctrl-C)."""
-        return Cli(self.emulator, self.clock, extra_sleep)
+        return Cli(self.emulator, self.clock, extra_sleep, self.workers)
 
     def __call__(
         self,
@@ -114,7 +120,7 @@ class Cli:
             stdin=io.StringIO(stdin) if stdin is not None else None,
             stdout_tty=stdout_tty,
             stderr_tty=stderr_tty,
-            watch_workers=0,
+            watch_workers=self.workers,
         )
         code = run(list(argv), runtime)
         return CliResult(code, out.getvalue(), err.getvalue(), sleeps)

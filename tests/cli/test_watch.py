@@ -248,3 +248,12 @@ def test_live_view_on_a_terminal(cli, emulator):
     result = cli("watch", f"azure:{job}", stderr_tty=True, env={"NO_COLOR": "1", "COLUMNS": "120"})
     assert result.code == 0
     assert "Next poll" in result.stderr and job in result.stderr
+
+
+def test_worker_threads_poll_many_jobs_exactly(cli, emulator):
+    jobs = [azure_job(emulator, polls=(1, 2)) for _ in range(6)]
+    threaded = cli.with_workers(4)
+    result = threaded(*(["watch"] + [f"azure:{j}" for j in jobs]), "-q", "-o", "json")
+    assert result.code == 0, result.stderr
+    assert all(len(status_polls(emulator, j)) == 4 for j in jobs)
+    assert [d["state"] for d in json.loads(result.stdout)] == ["succeeded"] * 6

@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
@@ -136,7 +137,7 @@ class _ListedItem:
     status: str
     created_at: float
     last_action_at: float
-    payload: dict[str, Any]
+    render: Callable[[], dict[str, Any]]  # built only when the item is on the page sent
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ class AzureEmulator:
         self.keys = tuple(keys)
         self.bearer_tokens = tuple(bearer_tokens)
         self.jobs: dict[str, AzureJob] = {}  # keyed by lower-case id
+        self._listings: dict[str, tuple[Any, list[_ListedItem]]] = {}  # job id -> (state, items)
         self.page_size = 50
         self.next_link_key = "nextLink"
         # Life of jobs made by POST batches; None: NotStarted 1 s, Running 2 s, then terminal.
@@ -401,7 +403,7 @@ class AzureEmulator:
                     payload["status"],
                     job.created_at,
                     job.lifecycle.entered_at(now),
-                    payload,
+                    partial(dict, payload),
                 )
             )
         return self._page(request, items)
@@ -409,13 +411,19 @@ class AzureEmulator:
     def _list_documents(self, request: Request, job_id: str) -> Reply:
         job = self._job(job_id)
         now = self.clock()
-        items = [
-            _ListedItem(
-                view["id"], view["status"], job.created_at, job.lifecycle.entered_at(now), view
-            )
-            for view in self._document_views(job, now, request.base_url)
-        ]
-        return self._page(request, items)
+        last_action = job.lifecycle.entered_at(now)
+        # A client pages through the same listing: build it once per job state.
+        key = (job.lifecycle.status(now), last_action, request.base_url, len(job.documents))
+        cached = self._listings.get(job.id)
+        if cached is None or cached[0] != key:
+            items = [
+                _ListedItem(doc.id, doc_status, job.created_at, last_action, render)
+                for doc, doc_status, render in self._document_renderers(
+                    job, now, request.base_url
+                )
+            ]
+            cached = self._listings[job.id] = (key, items)
+        return self._page(request, cached[1])
 
     def _get_document_status(self, request: Request, job_id: str, document_id: str) -> Reply:
         job = self._job(job_id)
@@ -554,10 +562,21 @@ class AzureEmulator:
         return [(doc, doc.status) for doc in job.documents]
 
     def _document_views(self, job: AzureJob, now: float, base_url: str) -> list[dict[str, Any]]:
+        return [view() for _, _, view in self._document_renderers(job, now, base_url)]
+
+    def _document_renderers(
+        self, job: AzureJob, now: float, base_url: str
+    ) -> list[tuple[AzureDocument, str, Callable[[], dict[str, Any]]]]:
+        """Each document with its status and a function building its JSON view.
+
+        Views are built only for the page being answered: listing 10,000 documents page by
+        page would otherwise cost the emulator O(n^2) and measure it instead of the client.
+        """
         status = job.lifecycle.status(now)
         last_action = iso_utc_7(job.lifecycle.entered_at(now))
-        views = []
-        for doc, doc_status in self._document_states(job, status):
+        created = iso_utc_7(job.created_at)
+
+        def render(doc: AzureDocument, doc_status: str) -> dict[str, Any]:
             view: dict[str, Any] = {}
             if doc_status == "Succeeded":
                 extension = _extension(doc.source_url)
@@ -565,7 +584,7 @@ class AzureEmulator:
             view.update(
                 {
                     "sourcePath": doc.source_url,
-                    "createdDateTimeUtc": iso_utc_7(job.created_at),
+                    "createdDateTimeUtc": created,
                     "lastActionDateTimeUtc": last_action,
                     "status": doc_status,
                     "to": doc.target_language,
@@ -578,8 +597,12 @@ class AzureEmulator:
             )
             if doc_status == "Failed":
                 view["error"] = doc.error or DEFAULT_DOCUMENT_ERROR
-            views.append(view)
-        return views
+            return view
+
+        return [
+            (doc, doc_status, partial(render, doc, doc_status))
+            for doc, doc_status in self._document_states(job, status)
+        ]
 
     # --- lists and paging (api-spec §2.4, §4.2.5-6) ---
 
@@ -593,7 +616,7 @@ class AzureEmulator:
         end = None if query.top is None else query.skip + query.top
         window = selected[query.skip : end]
         page = window[: query.page_size]
-        body: dict[str, Any] = {"value": [item.payload for item in page]}
+        body: dict[str, Any] = {"value": [item.render() for item in page]}
         if len(window) > len(page):
             link = self._next_link(request, query, len(page))
             if self.next_link_key not in NEXT_LINK_KEYS:

@@ -3,7 +3,8 @@ wide as the table needs, whatever the terminal or pipe width."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import re
+from typing import IO, TYPE_CHECKING, Any
 
 from batchstat.model import JobRecord, JobState
 from batchstat.runtime import Runtime
@@ -91,31 +92,67 @@ def job_overview(record: JobRecord, runtime: Runtime) -> RenderableType:
     return table
 
 
-def items_table(record: JobRecord) -> RenderableType:
-    from rich.table import Table
-    from rich.text import Text
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_ANSI = {True: "\x1b[32m", False: "\x1b[31m"}
+_RESET = "\x1b[0m"
 
-    label = "Image" if record.provider == "alibaba" else "Document"
-    table = Table(title_justify="left", show_lines=False)
-    table.add_column(label, no_wrap=True, overflow="ignore")
-    table.add_column("Status", no_wrap=True)
+
+def _cell(value: Any) -> str:
+    """One line of plain text: control characters from a service (newlines, escape
+    sequences) never reach the terminal."""
+    return _CONTROL.sub(" ", _dash(value))
+
+
+def item_rows(record: JobRecord) -> tuple[list[str], list[list[str]]]:
+    header = ["IMAGE" if record.provider == "alibaba" else "DOCUMENT", "STATUS"]
     if record.provider == "azure":
-        table.add_column("To", no_wrap=True)
-    table.add_column("Source URL", no_wrap=True, overflow="ignore")
-    table.add_column("Result URL", no_wrap=True, overflow="ignore")
-    table.add_column("Error", no_wrap=True, overflow="ignore")
+        header.append("TO")
+    header += ["SOURCE URL", "RESULT URL", "ERROR"]
+    rows = []
     for item in record.items or []:
-        style = "green" if item.ok else ("red" if item.ok is False else "")
-        row: list[Any] = [Text(item.id), Text(item.status, style=style)]
+        row = [_cell(item.id), _cell(item.status)]
         if record.provider == "azure":
-            row.append(_dash(item.extra.get("target_language")))
+            row.append(_cell(item.extra.get("target_language")))
         row += [
-            Text(_dash(item.source_url)),
-            Text(_dash(item.result_url)),
-            Text(format_error(item.error), style="red"),
+            _cell(item.source_url),
+            _cell(item.result_url),
+            _CONTROL.sub(" ", format_error(item.error)),
         ]
-        table.add_row(*row)
-    return table
+        rows.append(row)
+    return header, rows
+
+
+def write_items(record: JobRecord, out: IO[str], *, color: bool) -> None:
+    """The per-item table as plain aligned columns, streamed line by line.
+
+    Not a Rich table: 10,000 rows must print faster than they were fetched, and a URL is
+    never cut or wrapped, whatever the width.
+    """
+    header, rows = item_rows(record)
+    widths = [len(h) for h in header]
+    for row in rows:
+        for index, text in enumerate(row):
+            if len(text) > widths[index]:
+                widths[index] = len(text)
+    last = len(header) - 1
+
+    def line(cells: list[str], status_ok: bool | None = None) -> str:
+        parts = []
+        for index, text in enumerate(cells):
+            padded = text if index == last else text.ljust(widths[index])
+            if index == 1 and color and status_ok is not None:
+                padded = _ANSI[status_ok] + padded + _RESET
+            parts.append(padded)
+        return "  ".join(parts).rstrip() + "\n"
+
+    out.write(line(header))
+    chunk: list[str] = []
+    for item, row in zip(record.items or [], rows, strict=True):
+        chunk.append(line(row, item.ok))
+        if len(chunk) >= 500:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
 
 
 def print_job(record: JobRecord, runtime: Runtime, console: Console | None = None) -> None:
@@ -123,7 +160,8 @@ def print_job(record: JobRecord, runtime: Runtime, console: Console | None = Non
     _print_unwrapped(console, job_overview(record, runtime))
     if record.items:
         console.print()
-        _print_unwrapped(console, items_table(record))
+        console.file.flush()
+        write_items(record, runtime.out, color=runtime.color)
 
 
 def print_jobs(records: list[JobRecord], runtime: Runtime) -> None:

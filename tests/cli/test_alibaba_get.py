@@ -281,3 +281,17 @@ def test_business_error_that_is_not_transient_is_not_retried(cli, emulator):
     assert result.code == 5
     assert "113" in result.stderr and "arrears" in result.stderr
     assert len(gets(emulator)) == 1
+
+
+def test_control_characters_from_the_service_never_reach_the_terminal(cli, emulator):
+    hostile = AlibabaImage(
+        "https://img.example.com/x.png\x1b[2J",
+        success=False,
+        code=107,
+        message="bad\nline\x1b]0;pwned\x07",
+    )
+    task = emulator.alibaba.add_job(images=[hostile], stages=[Stage("finished")])
+    result = cli("alibaba", "get", task)
+    assert result.code == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "bad line" in result.stdout

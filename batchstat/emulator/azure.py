@@ -15,8 +15,8 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -417,10 +417,8 @@ class AzureEmulator:
         cached = self._listings.get(job.id)
         if cached is None or cached[0] != key:
             items = [
-                _ListedItem(doc.id, doc_status, job.created_at, last_action, render)
-                for doc, doc_status, render in self._document_renderers(
-                    job, now, request.base_url
-                )
+                _ListedItem(doc.id or "", doc_status, job.created_at, last_action, render)
+                for doc, doc_status, render in self._document_renderers(job, now, request.base_url)
             ]
             cached = self._listings[job.id] = (key, items)
         return self._page(request, cached[1])

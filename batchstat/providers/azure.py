@@ -30,9 +30,9 @@ from batchstat.errors import (
     TransientError,
     UnavailableError,
     UsageError,
-    redact,
 )
 from batchstat.model import Item, JobRecord, JobState, Summary
+from batchstat.providers.base import ProviderBase
 from batchstat.retry import parse_retry_after
 from batchstat.runtime import Runtime
 
@@ -114,24 +114,15 @@ def validate_job_id(job_id: str) -> str:
         ) from None
 
 
-class AzureProvider:
+class AzureProvider(ProviderBase):
     name = "azure"
 
-    def __init__(
-        self,
-        config: AzureConfig,
-        runtime: Runtime,
-        *,
-        retries: int = 3,
-        connect_timeout: float = 10,
-        read_timeout: float = 30,
-    ) -> None:
+    default_connect_timeout = 10.0
+    default_read_timeout = 30.0
+
+    def __init__(self, config: AzureConfig, runtime: Runtime, **options: Any) -> None:
+        super().__init__(runtime, **options)
         self.config = config
-        self.runtime = runtime
-        self.retries = retries
-        self._connect_timeout = connect_timeout
-        self._read_timeout = read_timeout
-        self._client: Any = None
 
     # -- SDK plumbing -------------------------------------------------------------------
 
@@ -199,7 +190,7 @@ class AzureProvider:
             status = err.status_code
             code, message = _error_fields(err)
             detail = f"{code}: {message}" if code else (message or err.reason or "")
-            detail = redact(detail, self.runtime.secrets)
+            detail = self._safe(detail)
             if status >= 500 or status in (408, 429):
                 # Transient: a watch loop retries it (honouring Retry-After); for a
                 # one-off get it is final (the SDK already retried) and exits 7.
@@ -221,9 +212,7 @@ class AzureProvider:
                 f"the connection to {base} {what} after {self.retries + 1} attempt(s).",
                 "Check the network, the endpoint and any proxy settings.",
             )
-        return UnavailableError(
-            f"Azure request failed: {redact(str(err), self.runtime.secrets).splitlines()[0]}"
-        )
+        return UnavailableError(f"Azure request failed: {self._safe(str(err)).splitlines()[0]}")
 
     # -- public API ---------------------------------------------------------------------
 

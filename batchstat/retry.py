@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from batchstat.errors import TransientError, UnavailableError
@@ -28,6 +27,8 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # rare: most services send seconds
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -35,7 +35,7 @@ class Runtime:
 
     @property
     def out(self) -> IO[str]:
-        return self.stdout if self.stdout is not None else sys.stdout
+        return _PipeGuard(self.stdout if self.stdout is not None else sys.stdout)  # type: ignore[return-value]
 
     @property
     def err(self) -> IO[str]:
@@ -70,3 +70,30 @@ class Runtime:
         if value:
             self.secrets.append(value)
         return value
+
+
+class StdoutClosed(Exception):
+    """The reader of stdout went away (``| head``). Not an OSError on purpose: Typer turns
+    a broken pipe into exit 1, while batchstat ends quietly."""
+
+
+class _PipeGuard:
+    """A stdout wrapper that turns a broken pipe into :class:`StdoutClosed`."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise StdoutClosed from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise StdoutClosed from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

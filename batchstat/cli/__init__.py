@@ -6,31 +6,59 @@ stderr and its exit code; a traceback is shown only with ``--debug``.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Annotated
 
 import typer
 
 from batchstat import __version__
-from batchstat.cli import alibaba, azure, demo, emulator, watch
 from batchstat.errors import BatchstatError, ExitCode, redact
-from batchstat.runtime import Runtime
+from batchstat.runtime import Runtime, StdoutClosed
 
-app = typer.Typer(
-    name="batchstat",
-    help="Is my batch translation done, what came out, and did anything fail?\n\n"
-    "Checks and watches Alibaba Cloud image batch translation and Azure document "
-    "translation jobs.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-app.add_typer(alibaba.app, name="alibaba")
-app.add_typer(azure.app, name="azure")
-app.command("watch")(watch.watch)
-app.command("emulator")(emulator.emulator)
-app.command("demo")(demo.demo)
+# name -> (module, attribute, kind). A run builds only the command it was asked for:
+# importing and introspecting every command costs ~15 ms a start, paid on every call in
+# a shell loop. Root help, completion and unknown names get the full tree.
+COMMANDS = {
+    "alibaba": ("batchstat.cli.alibaba", "app", "group"),
+    "azure": ("batchstat.cli.azure", "app", "group"),
+    "watch": ("batchstat.cli.watch", "watch", "command"),
+    "emulator": ("batchstat.cli.emulator", "emulator", "command"),
+    "demo": ("batchstat.cli.demo", "demo", "command"),
+}
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The Typer app with every command, or with just ``only``."""
+    app = typer.Typer(
+        name="batchstat",
+        help="Is my batch translation done, what came out, and did anything fail?\n\n"
+        "Checks and watches Alibaba Cloud image batch translation and Azure document "
+        "translation jobs.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app.callback()(root)
+    for name, (module_name, attribute, kind) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        target = getattr(importlib.import_module(module_name), attribute)
+        if kind == "group":
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+    return app
+
+
+def _requested_command(argv: list[str]) -> str | None:
+    for arg in argv:
+        if arg in ("--help", "-h"):
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def _version(value: bool) -> None:
@@ -39,7 +67,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     version: Annotated[
@@ -71,7 +98,9 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
         from typer._completion_classes import completion_init
 
         completion_init()
-    command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
+    only = None if "_BATCHSTAT_COMPLETE" in runtime.env else _requested_command(args)
+    command = typer.main.get_command(build_app(only))
     try:
         result = command.main(args=argv, prog_name="batchstat", standalone_mode=False, obj=runtime)
         return int(result or 0)
@@ -92,7 +121,7 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         _say(runtime, "interrupted")
         return ExitCode.INTERRUPTED
-    except BrokenPipeError:
+    except (BrokenPipeError, StdoutClosed):
         # stdout closed early (| head): end quietly.
         return ExitCode.OK
     except Exception as err:  # the last net: one line, the traceback only on request

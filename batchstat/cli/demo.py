@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -42,6 +40,9 @@ def demo(
 
     Example: batchstat demo
     """
+    import secrets
+    from dataclasses import replace
+
     from batchstat.cli import run
     from batchstat.emulator import Emulator
     from batchstat.providers.alibaba import AlibabaConfig, AlibabaProvider

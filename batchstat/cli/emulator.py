@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,7 +31,7 @@ def emulator(
         str, typer.Option("--azure-key", help="Ocp-Apim-Subscription-Key the emulator accepts.")
     ] = DEFAULT_AZURE_KEY,
     scenario: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--scenario",
             metavar="FILE",
@@ -54,6 +52,8 @@ def emulator(
 
     Example: batchstat emulator --port 8080 --scenario jobs.json
     """
+    import shlex
+
     from batchstat.durations import parse_duration
     from batchstat.emulator import Emulator, ScenarioError
 

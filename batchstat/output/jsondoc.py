@@ -39,5 +39,17 @@ def write_json(document: Any, out: IO[str], *, query: Any = None) -> None:
     result = apply_query(document, query)
     if query is not None and isinstance(result, str):
         out.write(result + "\n")
-    else:
-        out.write(dumps(result) + "\n")
+        return
+    # Streamed in pieces: a 10,000-document job is megabytes of JSON, and one big string
+    # would double the peak memory.
+    chunk: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(result):
+        chunk.append(piece)
+        size += len(piece)
+        if size >= 65536:
+            out.write("".join(chunk))
+            chunk.clear()
+            size = 0
+    chunk.append("\n")
+    out.write("".join(chunk))

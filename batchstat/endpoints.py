@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -10,12 +9,14 @@ from batchstat.errors import ConfigError
 
 
 def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
+    """localhost, 127.0.0.0/8 or ::1 (without ipaddress: it costs ~1.5 ms of every start)."""
+    host = host.strip("[]").lower()
+    if host in ("localhost", "::1", "0:0:0:0:0:0:0:1"):
         return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    parts = host.split(".")
+    return (
+        len(parts) == 4 and parts[0] == "127" and all(p.isdigit() and int(p) <= 255 for p in parts)
+    )
 
 
 @dataclass(frozen=True)

@@ -812,6 +812,15 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(BATCHSTAT).exists():
         parser.error(f"{BATCHSTAT} not found: run this with the Python that has batchstat")
     only = [name for item in args.only for name in item.split(",") if name]
+    # An installed package has its bytecode compiled; an editable checkout under
+    # PYTHONDONTWRITEBYTECODE would recompile every module on every start and measure
+    # the compiler. compileall writes the .pyc files whatever that variable says.
+    import batchstat
+
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(batchstat.__file__).parent)],
+        check=True,
+    )
     commit = batchstat_commit()  # the code may change under a long run: note both ends
     results = run_all(args.rounds, only, args.with_az)
     if args.markdown:

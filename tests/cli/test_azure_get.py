@@ -260,3 +260,25 @@ def test_table_lists_documents_with_whole_urls(cli, emulator):
             assert any(item["result_url"] in line for line in result.stdout.splitlines())
     assert "Succeeded (partially_succeeded)" in result.stdout
     assert "TargetFileAlreadyExists" in result.stdout
+
+
+def test_next_links_are_pinned_to_the_endpoint_and_api_version():
+    from batchstat.endpoints import Endpoint
+    from batchstat.errors import UnavailableError
+    from batchstat.providers.azure import AzureConfig, AzureProvider
+    from batchstat.runtime import Runtime
+
+    config = AzureConfig(Endpoint("https", "res.example.com", None), "k", None, "2024-05-01")
+    provider = AzureProvider(config, Runtime(env={}))
+    pinned = provider._safe_next_link(
+        "https://res.example.com/translator/document/batches/x/documents?$skip=100"
+        "&api-version=2026-03-01"
+    )
+    assert pinned == (
+        "https://res.example.com/translator/document/batches/x/documents?%24skip=100"
+        "&api-version=2024-05-01"
+    )
+    relative = provider._safe_next_link("document/batches/x/documents?$skip=5")
+    assert relative.startswith("https://res.example.com/translator/document/batches/x/")
+    with pytest.raises(UnavailableError, match="another host"):
+        provider._safe_next_link("https://evil.example.net/translator/document/batches/x")

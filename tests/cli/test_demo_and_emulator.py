@@ -194,3 +194,42 @@ def test_closing_stdout_early_ends_quietly(emulator, cli_env):
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0
     assert stderr == ""
+
+
+def test_sigint_stops_a_threaded_watch_with_last_states(emulator, cli_env):
+    from batchstat.emulator import Stage
+
+    jobs = [
+        emulator.azure.add_job(
+            documents=["https://s.example.com/a.docx"], stages=[Stage("Running")], retry_after=None
+        )
+        for _ in range(2)
+    ]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "batchstat",
+            "watch",
+            *(f"azure:{j}" for j in jobs),
+            "--interval",
+            "1m",
+            "-o",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(**cli_env),
+    )
+    assert proc.stderr is not None
+    seen = 0
+    while seen < 2:  # wait for both first answers: then the loop is waiting for the next poll
+        if "Running (running)" in proc.stderr.readline():
+            seen += 1
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert [doc["status"] for doc in json.loads(stdout)] == ["Running", "Running"]
+    assert "resume with: batchstat watch " + " ".join(f"azure:{j}" for j in jobs) in stderr
+    assert "Traceback" not in stderr

@@ -300,6 +300,10 @@ class Watch:
                 delay = self.backoff.delay(
                     job.errors - 1, throttled=err.throttled, rng=self.runtime.rng
                 )
+            if err.throttled and err.retry_after is None and job.target.provider == "alibaba":
+                # Alibaba blocks a throttled account until the next minute: asking sooner
+                # only prolongs it.
+                delay = max(delay, 60.0 - now % 60.0)
             if err.throttled:
                 budget.throttled(now, delay)
             if job.errors > self.options.max_errors:

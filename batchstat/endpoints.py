@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from batchstat.errors import ConfigError
@@ -19,11 +18,22 @@ def is_loopback(host: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
 class Endpoint:
-    scheme: str  # "http" or "https"
-    host: str  # hostname or IP, without brackets
-    port: int | None
+    __slots__ = ("host", "port", "scheme")
+
+    def __init__(self, scheme: str, host: str, port: int | None) -> None:
+        self.scheme = scheme  # "http" or "https"
+        self.host = host  # hostname or IP, without brackets
+        self.port = port
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Endpoint) and self.base_url == other.base_url
+
+    def __hash__(self) -> int:
+        return hash(self.base_url)
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.base_url})"
 
     @property
     def netloc(self) -> str:

@@ -6,7 +6,6 @@ payload (it stays available as ``raw``). The JSON form is documented in the READ
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -25,17 +24,38 @@ class JobState(str, Enum):
         return self not in (JobState.PENDING, JobState.RUNNING)
 
 
-@dataclass
 class Summary:
     """Counts of a job's items. ``None`` where the provider does not say (yet)."""
 
-    total: int | None = None
-    succeeded: int | None = None
-    failed: int | None = None
-    running: int | None = None
-    pending: int | None = None
-    cancelled: int | None = None
-    characters_charged: int | None = None
+    # Plain classes, not dataclasses: building a dataclass costs ~3M instructions at
+    # import, paid on every start of a CLI that runs in loops (see bench/RESULTS.md).
+    __slots__ = (
+        "cancelled",
+        "characters_charged",
+        "failed",
+        "pending",
+        "running",
+        "succeeded",
+        "total",
+    )
+
+    def __init__(
+        self,
+        total: int | None = None,
+        succeeded: int | None = None,
+        failed: int | None = None,
+        running: int | None = None,
+        pending: int | None = None,
+        cancelled: int | None = None,
+        characters_charged: int | None = None,
+    ) -> None:
+        self.total = total
+        self.succeeded = succeeded
+        self.failed = failed
+        self.running = running
+        self.pending = pending
+        self.cancelled = cancelled
+        self.characters_charged = characters_charged
 
     def to_dict(self) -> dict[str, int | None]:
         return {
@@ -48,18 +68,32 @@ class Summary:
             "characters_charged": self.characters_charged,
         }
 
+    def __repr__(self) -> str:
+        return f"Summary({self.to_dict()})"
 
-@dataclass
+
 class Item:
     """One image (Alibaba) or document (Azure) of a job."""
 
-    id: str
-    status: str
-    ok: bool | None
-    source_url: str | None
-    result_url: str | None
-    error: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("error", "extra", "id", "ok", "result_url", "source_url", "status")
+
+    def __init__(
+        self,
+        id: str,
+        status: str,
+        ok: bool | None,
+        source_url: str | None,
+        result_url: str | None,
+        error: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.status = status
+        self.ok = ok
+        self.source_url = source_url
+        self.result_url = result_url
+        self.error = error
+        self.extra: dict[str, Any] = {} if extra is None else extra
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -73,22 +107,55 @@ class Item:
         out.update(self.extra)
         return out
 
+    def __repr__(self) -> str:
+        return f"Item({self.to_dict()})"
 
-@dataclass
+
 class JobRecord:
-    provider: str
-    id: str
-    status: str  # the provider's own word, verbatim
-    state: JobState
-    created: str | None = None
-    updated: str | None = None
-    summary: Summary = field(default_factory=Summary)
-    items: list[Item] | None = None  # None: not fetched (--no-documents)
-    error: dict[str, Any] | None = None
-    request_id: str | None = None
-    raw: Any = None
-    # Not part of the document: how long the service asked us to wait before the next poll.
-    retry_after: float | None = None
+    __slots__ = (
+        "created",
+        "error",
+        "id",
+        "items",
+        "provider",
+        "raw",
+        "request_id",
+        "retry_after",
+        "state",
+        "status",
+        "summary",
+        "updated",
+    )
+
+    def __init__(
+        self,
+        provider: str,
+        id: str,
+        status: str,  # the provider's own word, verbatim
+        state: JobState,
+        created: str | None = None,
+        updated: str | None = None,
+        summary: Summary | None = None,
+        items: list[Item] | None = None,  # None: not fetched (--no-documents)
+        error: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        raw: Any = None,
+        # Not part of the document: how long the service asked us to wait before the
+        # next poll.
+        retry_after: float | None = None,
+    ) -> None:
+        self.provider = provider
+        self.id = id
+        self.status = status
+        self.state = state
+        self.created = created
+        self.updated = updated
+        self.summary = Summary() if summary is None else summary
+        self.items = items
+        self.error = error
+        self.request_id = request_id
+        self.raw = raw
+        self.retry_after = retry_after
 
     @property
     def terminal(self) -> bool:
@@ -109,3 +176,6 @@ class JobRecord:
             "request_id": self.request_id,
             "raw": self.raw,
         }
+
+    def __repr__(self) -> str:
+        return f"JobRecord({self.provider}:{self.id} {self.status} {self.state.value})"

@@ -6,10 +6,11 @@ Time is injected (``sleep``) so tests run instantly and can assert each delay.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    import random
 
 from batchstat.errors import TransientError, UnavailableError
 
@@ -38,7 +39,6 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-@dataclass
 class Backoff:
     """Exponential backoff with full jitter, capped.
 
@@ -46,9 +46,10 @@ class Backoff:
     until the next minute, so hammering it only prolongs the block.
     """
 
-    base: float = 0.5
-    throttled_base: float = 2.0
-    cap: float = 30.0
+    def __init__(self, base: float = 0.5, throttled_base: float = 2.0, cap: float = 30.0) -> None:
+        self.base = base
+        self.throttled_base = throttled_base
+        self.cap = cap
 
     def delay(self, attempt: int, *, throttled: bool, rng: random.Random) -> float:
         base = self.throttled_base if throttled else self.base

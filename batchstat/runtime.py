@@ -7,31 +7,75 @@ tests run the real commands with a fake clock and their own environment.
 from __future__ import annotations
 
 import os
-import random
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import random
 
 
-@dataclass
 class Runtime:
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    clock: Callable[[], float] = time.time
-    sleep: Callable[[float], None] = time.sleep
-    rng: random.Random = field(default_factory=random.Random)
-    stdout: IO[str] | None = None  # None: sys.stdout at the time of use
-    stderr: IO[str] | None = None
-    # Tests force the terminal code paths with these; None means detect.
-    stdout_tty: bool | None = None
-    stderr_tty: bool | None = None
-    stdin: IO[str] | None = None  # None: sys.stdin
-    # watch's poll threads; 0 polls inline (exact under a fake clock, used by tests).
-    watch_workers: int = 8
-    debug: bool = False
-    # Secrets seen while resolving credentials: scrubbed from every message we print.
-    secrets: list[str] = field(default_factory=list)
+    """Injected environment, clock, sleep, randomness and streams (a plain class: a
+    dataclass costs measurable start-up time in a CLI that runs in loops)."""
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        stdout: IO[str] | None = None,  # None: sys.stdout at the time of use
+        stderr: IO[str] | None = None,
+        stdout_tty: bool | None = None,  # tests force the terminal paths; None: detect
+        stderr_tty: bool | None = None,
+        stdin: IO[str] | None = None,  # None: sys.stdin
+        watch_workers: int = 8,  # watch's poll threads; 0 polls inline (exact under a fake clock)
+        debug: bool = False,
+        secrets: list[str] | None = None,
+    ) -> None:
+        self.env: Mapping[str, str] = dict(os.environ) if env is None else env
+        self.clock = clock
+        self.sleep = sleep
+        self._rng = rng
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdout_tty = stdout_tty
+        self.stderr_tty = stderr_tty
+        self.stdin = stdin
+        self.watch_workers = watch_workers
+        self.debug = debug
+        # Secrets seen while resolving credentials: scrubbed from every message we print.
+        self.secrets: list[str] = [] if secrets is None else secrets
+
+    @property
+    def rng(self) -> random.Random:
+        if self._rng is None:
+            import random
+
+            self._rng = random.Random()
+        return self._rng
+
+    def replace(self, **changes: Any) -> Runtime:
+        """A copy with some settings changed (like ``dataclasses.replace``)."""
+        fields: dict[str, Any] = {
+            "env": self.env,
+            "clock": self.clock,
+            "sleep": self.sleep,
+            "rng": self._rng,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "stdout_tty": self.stdout_tty,
+            "stderr_tty": self.stderr_tty,
+            "stdin": self.stdin,
+            "watch_workers": self.watch_workers,
+            "debug": self.debug,
+            "secrets": list(self.secrets),
+        }
+        fields.update(changes)
+        return Runtime(**fields)
 
     @property
     def out(self) -> IO[str]:

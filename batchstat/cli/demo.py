@@ -41,7 +41,6 @@ def demo(
     Example: batchstat demo
     """
     import secrets
-    from dataclasses import replace
 
     from batchstat.cli import run
     from batchstat.emulator import Emulator
@@ -67,7 +66,7 @@ def demo(
             "AZURE_DOCUMENT_TRANSLATION_KEY": azure_key,
         }
         env.pop("ALIBABA_CLOUD_SECURITY_TOKEN", None)
-        demo_runtime = replace(runtime, env=env, secrets=[*runtime.secrets, secret, azure_key])
+        demo_runtime = runtime.replace(env=env, secrets=[*runtime.secrets, secret, azure_key])
         note(runtime, f"emulator started at {emu.base_url}")
         ali = AlibabaProvider(AlibabaConfig.from_env(demo_runtime), demo_runtime)
         task_id = ali.submit(DEMO_IMAGES, "zh", "en")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from batchstat.endpoints import Endpoint, parse_endpoint
@@ -87,13 +86,25 @@ def default_host(region: str) -> str:
     return f"mt.{region}.aliyuncs.com" if region in _REGIONAL_HOSTS else "mt.aliyuncs.com"
 
 
-@dataclass(frozen=True)
 class AlibabaConfig:
-    access_key_id: str
-    access_key_secret: str
-    security_token: str | None
-    region: str
-    endpoint: Endpoint
+    __slots__ = ("access_key_id", "access_key_secret", "endpoint", "region", "security_token")
+
+    def __init__(
+        self,
+        access_key_id: str,
+        access_key_secret: str,
+        security_token: str | None,
+        region: str,
+        endpoint: Endpoint,
+    ) -> None:
+        self.access_key_id = access_key_id
+        self.access_key_secret = access_key_secret
+        self.security_token = security_token
+        self.region = region
+        self.endpoint = endpoint
+
+    def __repr__(self) -> str:  # never the secret
+        return f"AlibabaConfig({self.access_key_id}, {self.region}, {self.endpoint.base_url})"
 
     @classmethod
     def from_env(

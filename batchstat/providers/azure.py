@@ -17,7 +17,6 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -64,12 +63,17 @@ _ITEM_OK = {
 _TIMESTAMP_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
 
 
-@dataclass(frozen=True)
 class AzureConfig:
-    endpoint: Endpoint
-    key: str
-    region: str | None
-    api_version: str
+    __slots__ = ("api_version", "endpoint", "key", "region")
+
+    def __init__(self, endpoint: Endpoint, key: str, region: str | None, api_version: str) -> None:
+        self.endpoint = endpoint
+        self.key = key
+        self.region = region
+        self.api_version = api_version
+
+    def __repr__(self) -> str:  # never the key
+        return f"AzureConfig({self.endpoint.base_url}, {self.api_version})"
 
     @classmethod
     def from_env(

@@ -4,8 +4,6 @@
 stderr and its exit code; a traceback is shown only with ``--debug``.
 """
 
-from __future__ import annotations
-
 import importlib
 import sys
 from typing import Annotated

@@ -1,7 +1,5 @@
 """``batchstat alibaba ...``: Alibaba Cloud machine translation image batches."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

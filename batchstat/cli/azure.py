@@ -1,7 +1,5 @@
 """``batchstat azure ...``: Azure AI Translator document translation batches."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """Pieces every command shares: output options, rendering a record, the outcome exit code."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated, Any
 

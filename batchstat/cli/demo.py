@@ -1,7 +1,5 @@
 """``batchstat demo``: the whole product on the embedded emulator, no account needed."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``batchstat emulator``: both clouds on one local port, for rehearsing scripts offline."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``batchstat watch``: block until jobs on either cloud finish; exit with their outcome."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated, Any
 

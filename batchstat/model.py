@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+from batchstat.errors import ExitCode
+
 
 class JobState(str, Enum):
     PENDING = "pending"
@@ -22,6 +24,17 @@ class JobState(str, Enum):
     @property
     def terminal(self) -> bool:
         return self not in (JobState.PENDING, JobState.RUNNING)
+
+
+_OUTCOMES = {
+    JobState.SUCCEEDED: ExitCode.OK,
+    JobState.PARTIALLY_SUCCEEDED: ExitCode.PARTIAL,
+    JobState.FAILED: ExitCode.JOB_FAILED,
+    JobState.CANCELLED: ExitCode.JOB_FAILED,
+    JobState.NOT_FOUND: ExitCode.NOT_FOUND,
+    JobState.PENDING: ExitCode.PENDING,
+    JobState.RUNNING: ExitCode.PENDING,
+}
 
 
 class Summary:
@@ -160,6 +173,11 @@ class JobRecord:
     @property
     def terminal(self) -> bool:
         return self.state.terminal
+
+    @property
+    def outcome(self) -> ExitCode:
+        """The exit code this job's state stands for (get --exit-status, watch)."""
+        return _OUTCOMES[self.state]
 
     def to_dict(self) -> dict[str, Any]:
         return {

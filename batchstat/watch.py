@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -100,9 +100,7 @@ class WatchedJob:
             return int(self.failure.exit_code)
         if self.record is None or not self.record.terminal:
             return int(ExitCode.TIMEOUT)
-        from batchstat.cli.common import outcome_code
-
-        return int(outcome_code(self.record))
+        return int(self.record.outcome)
 
 
 class Observer(Protocol):
@@ -338,10 +336,3 @@ class Watch:
                     f"no progress for {format_duration(now - job.last_change)} "
                     f"(still {job.record.status}).",
                 )
-
-
-def make_pollers(
-    targets: Sequence[Target], runtime: Runtime, build: dict[str, Callable[[], Poller]]
-) -> dict[str, Poller]:
-    """Build one poller per provider in use (each builds one SDK client)."""
-    return {name: build[name]() for name in sorted({t.provider for t in targets})}

@@ -65,19 +65,6 @@ def runtime_of(ctx: typer.Context) -> Runtime:
     return obj
 
 
-def outcome_code(record: JobRecord) -> ExitCode:
-    """The exit code a job's state stands for (get --exit-status, watch)."""
-    return {
-        JobState.SUCCEEDED: ExitCode.OK,
-        JobState.PARTIALLY_SUCCEEDED: ExitCode.PARTIAL,
-        JobState.FAILED: ExitCode.JOB_FAILED,
-        JobState.CANCELLED: ExitCode.JOB_FAILED,
-        JobState.NOT_FOUND: ExitCode.NOT_FOUND,
-        JobState.PENDING: ExitCode.PENDING,
-        JobState.RUNNING: ExitCode.PENDING,
-    }[record.state]
-
-
 def render_record(record: JobRecord, runtime: Runtime, output: OutputFormat, query: Any) -> None:
     if output is OutputFormat.json or query is not None:
         from batchstat.output.jsondoc import write_json
@@ -104,7 +91,7 @@ def finish_get(record: JobRecord, runtime: Runtime, *, exit_status: bool) -> int
             "note: Alibaba keeps results for 1 hour after the job ends; "
             "download them before they expire.",
         )
-    return outcome_code(record) if exit_status else ExitCode.OK
+    return record.outcome if exit_status else ExitCode.OK
 
 
 def note(runtime: Runtime, message: str) -> None:

@@ -88,16 +88,26 @@ class LineProgress:
     def changed(self, job: WatchedJob) -> None:
         if self.events:
             self.events.changed(job)
+        for text in self._change_lines(job):
+            self._line(text)
+        self._redraw()
+
+    def _change_lines(self, job: WatchedJob, *, with_status: bool = True) -> list[str]:
+        lines = []
         record = job.record
         if job.failure is not None:
-            self._line(f"{job.target} error: {job.failure.message}")
-        elif record is not None:
-            self._line(
+            lines.append(f"{job.target} error: {job.failure.message}")
+        elif record is not None and with_status:
+            lines.append(
                 f"{job.target} {record.status} ({record.state.value}) {progress_text(record)}"
             )
         note = expiry_note(job)
         if note:
-            self._line(note)
+            lines.append(note)
+        return lines
+
+    def _redraw(self) -> None:
+        pass
 
     def polled(self, job: WatchedJob) -> None:
         pass
@@ -124,7 +134,6 @@ class LiveProgress(LineProgress):
         super().__init__(runtime, events)
         self.jobs: list[WatchedJob] = []
         self.live: Any = None
-        self.notes: list[str] = []
 
     def start(self, jobs: list[WatchedJob]) -> None:
         from rich.console import Console
@@ -148,8 +157,6 @@ class LiveProgress(LineProgress):
             self.live.refresh()
             self.live.stop()
             self.live = None
-        for note in self.notes:
-            self.runtime.err.write(note + "\n")
 
     def _line(self, text: str) -> None:
         if self.live is None:
@@ -157,19 +164,13 @@ class LiveProgress(LineProgress):
         else:
             self.live.console.print(text, markup=False, highlight=False)
 
-    def changed(self, job: WatchedJob) -> None:
-        if self.events:
-            self.events.changed(job)
-        note = expiry_note(job)
-        if note:
-            self._line(note)
-        if job.failure is not None:
-            self._line(f"{job.target} error: {job.failure.message}")
+    def _change_lines(self, job: WatchedJob, *, with_status: bool = True) -> list[str]:
+        # The state itself is in the live table; only errors and notes become lines.
+        return super()._change_lines(job, with_status=False)
+
+    def _redraw(self) -> None:
         if self.live is not None:
             self.live.refresh()
-
-    def polled(self, job: WatchedJob) -> None:
-        pass
 
     def __rich__(self) -> Any:
         from rich.progress_bar import ProgressBar

@@ -61,7 +61,7 @@ def format_error(error: dict[str, Any] | None) -> str:
     return text
 
 
-def job_overview(record: JobRecord, runtime: Runtime) -> RenderableType:
+def job_overview(record: JobRecord) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
@@ -157,7 +157,7 @@ def write_items(record: JobRecord, out: IO[str], *, color: bool) -> None:
 
 def print_job(record: JobRecord, runtime: Runtime, console: Console | None = None) -> None:
     console = console or _console(runtime)
-    _print_unwrapped(console, job_overview(record, runtime))
+    _print_unwrapped(console, job_overview(record))
     if record.items:
         console.print()
         console.file.flush()

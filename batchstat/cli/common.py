@@ -57,7 +57,16 @@ EndpointOption = Annotated[
 ]
 
 
-def runtime_of(ctx: typer.Context) -> Runtime:
+def runtime_of(ctx: typer.Context, *, long_running: bool = False) -> Runtime:
+    """The run's :class:`Runtime`.
+
+    ``long_running`` commands (watch, emulator, demo) turn the cyclic garbage collector
+    back on: the console script starts with it off (see ``batchstat/__main__.py``).
+    """
+    if long_running:
+        import gc
+
+        gc.enable()
     obj = ctx.find_root().obj
     if not isinstance(obj, Runtime):  # invoked without run(): e.g. Typer's own test runner
         obj = Runtime()

@@ -45,7 +45,7 @@ def demo(
     from batchstat.providers.alibaba import AlibabaConfig, AlibabaProvider
     from batchstat.providers.azure import AzureConfig, AzureProvider
 
-    runtime = runtime_of(ctx)
+    runtime = runtime_of(ctx, long_running=True)
     key_id, secret, azure_key = "LTAI5tDemo", secrets.token_urlsafe(16), secrets.token_hex(16)
     emu = Emulator(
         alibaba_credentials={key_id: secret},

@@ -55,7 +55,7 @@ def emulator(
     from batchstat.durations import parse_duration
     from batchstat.emulator import Emulator, ScenarioError
 
-    runtime = runtime_of(ctx)
+    runtime = runtime_of(ctx, long_running=True)
     emu = Emulator(
         host=host,
         port=port,

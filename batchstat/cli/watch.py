@@ -126,7 +126,7 @@ def watch(
     from batchstat.durations import parse_duration
     from batchstat.watch import Watch, WatchOptions, parse_target
 
-    runtime = runtime_of(ctx)
+    runtime = runtime_of(ctx, long_running=True)
     options = WatchOptions(
         interval=parse_duration(interval, option="--interval"),
         timeout=None if timeout is None else parse_duration(timeout, option="--timeout"),

@@ -6,13 +6,14 @@ payload (it stays available as ``raw``). The JSON form is documented in the READ
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 from batchstat.errors import ExitCode
 
 
-class JobState(str, Enum):
+class JobState:
+    """The normalized states, as plain strings (an Enum costs ~1 M instructions a start)."""
+
     PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -20,10 +21,6 @@ class JobState(str, Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     NOT_FOUND = "not_found"
-
-    @property
-    def terminal(self) -> bool:
-        return self not in (JobState.PENDING, JobState.RUNNING)
 
 
 _OUTCOMES = {
@@ -145,7 +142,7 @@ class JobRecord:
         provider: str,
         id: str,
         status: str,  # the provider's own word, verbatim
-        state: JobState,
+        state: str,  # a JobState
         created: str | None = None,
         updated: str | None = None,
         summary: Summary | None = None,
@@ -172,10 +169,10 @@ class JobRecord:
 
     @property
     def terminal(self) -> bool:
-        return self.state.terminal
+        return self.state not in (JobState.PENDING, JobState.RUNNING)
 
     @property
-    def outcome(self) -> ExitCode:
+    def outcome(self) -> int:
         """The exit code this job's state stands for (get --exit-status, watch)."""
         return _OUTCOMES[self.state]
 
@@ -184,7 +181,7 @@ class JobRecord:
             "provider": self.provider,
             "id": self.id,
             "status": self.status,
-            "state": self.state.value,
+            "state": self.state,
             "terminal": self.terminal,
             "created": self.created,
             "updated": self.updated,
@@ -196,4 +193,4 @@ class JobRecord:
         }
 
     def __repr__(self) -> str:
-        return f"JobRecord({self.provider}:{self.id} {self.status} {self.state.value})"
+        return f"JobRecord({self.provider}:{self.id} {self.status} {self.state})"

@@ -98,9 +98,7 @@ class LineProgress:
         if job.failure is not None:
             lines.append(f"{job.target} error: {job.failure.message}")
         elif record is not None and with_status:
-            lines.append(
-                f"{job.target} {record.status} ({record.state.value}) {progress_text(record)}"
-            )
+            lines.append(f"{job.target} {record.status} ({record.state}) {progress_text(record)}")
         note = expiry_note(job)
         if note:
             lines.append(note)

@@ -75,7 +75,7 @@ def job_overview(record: JobRecord) -> RenderableType:
     table.add_column("field", style="bold", no_wrap=True)
     table.add_column("value", no_wrap=True, overflow="ignore")
     style = STATE_STYLES.get(record.state, "")
-    table.add_row("Status", Text(f"{record.status} ({record.state.value})", style=style))
+    table.add_row("Status", Text(f"{record.status} ({record.state})", style=style))
     table.add_row("Created", _dash(record.created))
     table.add_row("Updated", _dash(record.updated))
     s = record.summary

@@ -87,7 +87,7 @@ def render_record(record: JobRecord, runtime: Runtime, output: OutputFormat, que
 
 def finish_get(record: JobRecord, runtime: Runtime, *, exit_status: bool) -> int:
     """Diagnostics on stderr and the exit code of a ``get``."""
-    if record.state is JobState.NOT_FOUND:
+    if record.state == JobState.NOT_FOUND:
         note(
             runtime,
             f"{record.provider} job {record.id} was not found: the id is invalid, "

@@ -55,7 +55,7 @@ def expiry_note(job: WatchedJob) -> str | None:
     record = job.record
     if record is None or record.provider != "alibaba" or not record.terminal:
         return None
-    if record.state is JobState.NOT_FOUND or job.finished_at is None:
+    if record.state == JobState.NOT_FOUND or job.finished_at is None:
         return None
     return (
         f"alibaba:{record.id} finished; its result URLs stay valid until about "

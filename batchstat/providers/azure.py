@@ -416,7 +416,7 @@ def normalize(raw: dict[str, Any], items: list[Item] | None) -> JobRecord:
         characters_charged=charged,
     )
     state = _STATES.get(status.lower(), JobState.RUNNING)
-    if state is JobState.SUCCEEDED and (summary.failed or 0) > 0:
+    if state == JobState.SUCCEEDED and (summary.failed or 0) > 0:
         state = JobState.PARTIALLY_SUCCEEDED
     return JobRecord(
         provider="azure",

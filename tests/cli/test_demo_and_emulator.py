@@ -196,6 +196,23 @@ def test_closing_stdout_early_ends_quietly(emulator, cli_env):
     assert stderr == ""
 
 
+def test_a_process_delivers_all_output_and_its_exit_code(emulator, cli_env):
+    # The console script leaves without the interpreter's teardown: it must still flush
+    # every byte of a large document and the diagnostics, and keep the job's exit code.
+    from batchstat.emulator import AzureDocument, Stage
+
+    docs = [AzureDocument(f"https://s.example.com/doc-{n}.docx") for n in range(1500)]
+    docs.append(AzureDocument.from_url("https://s.example.com/fail.docx"))
+    job = emulator.azure.add_job(documents=docs, stages=[Stage("Succeeded")])
+    proc = batchstat("azure", "get", job, "-o", "json", "--exit-status", env=_env(**cli_env))
+    assert proc.returncode == 3
+    doc = json.loads(proc.stdout)
+    assert len(doc["items"]) == 1501 and doc["summary"]["failed"] == 1
+    missing = batchstat("azure", "get", "00000000-0000-4000-8000-000000000000", env=_env(**cli_env))
+    assert missing.returncode == 4
+    assert missing.stderr.startswith("error: Azure has no translation job")
+
+
 def test_sigint_stops_a_threaded_watch_with_last_states(emulator, cli_env):
     from batchstat.emulator import Stage
 

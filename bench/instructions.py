@@ -8,9 +8,9 @@ an editable install adds the same constant to both sides and flatters the ratio.
     python bench/instructions.py
 
 Besides the budget (batchstat against the floor script as written), it prints the floor
-run with the two interpreter settings batchstat's console script uses (the cyclic garbage
-collector off, and an exit without the interpreter's teardown): the cost of batchstat
-over an equally tuned bare-SDK script.
+run with the two interpreter settings batchstat's console script uses (`bench/tuned.py`:
+the cyclic garbage collector off, and an exit without the interpreter's teardown): the
+cost of batchstat over an equally tuned bare-SDK script.
 """
 
 from __future__ import annotations
@@ -27,13 +27,6 @@ from batchstat.emulator import Emulator, Stage
 HERE = Path(__file__).resolve().parent
 BATCHSTAT = str(Path(sys.executable).parent / "batchstat")
 BUDGET = 1.15
-# A floor script run as batchstat's console script runs (batchstat/__main__.py): the
-# cyclic GC off, and an exit that skips the interpreter's teardown.
-TUNED = (
-    "import atexit, gc, os, runpy, sys; gc.disable(); "
-    "atexit.register(lambda: (sys.stdout.flush(), os._exit(0))); "
-    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
-)
 
 
 def instructions(command: list[str], env: dict[str, str]) -> int:
@@ -93,7 +86,7 @@ def main() -> int:
     for name, floor_cmd, batchstat_cmd in pairs:
         floor = instructions(floor_cmd, env)
         ours = instructions(batchstat_cmd, env)
-        tuned = instructions([floor_cmd[0], "-c", TUNED, *floor_cmd[1:]], env)
+        tuned = instructions([floor_cmd[0], str(HERE / "tuned.py"), *floor_cmd[1:]], env)
         ratio = ours / floor
         verdict = "PASS" if ratio <= BUDGET else "FAIL"
         failed |= verdict == "FAIL"

@@ -302,6 +302,7 @@ class Result:
     skipped: str | None = None
     error: str | None = None
     note: str = ""
+    info: bool = False  # a comparison for the reader, not a budget
 
     @property
     def ratios(self) -> list[float]:
@@ -319,6 +320,8 @@ class Result:
             return "SKIP"
         if self.error:
             return "ERROR"
+        if self.info:
+            return "INFO"
         return "PASS" if all(v.ok for v in self.verdicts) else "FAIL"
 
 
@@ -330,6 +333,7 @@ class Pair:
     batchstat: Side
     evaluate: Callable[[Result], None]
     note: str = ""
+    info: bool = False
 
 
 def wall_budget(limit: float) -> Callable[[Result], None]:
@@ -338,6 +342,11 @@ def wall_budget(limit: float) -> Callable[[Result], None]:
         result.verdicts.append(Verdict(f"wall <= {limit:.2f}x", f"{ratio:.2f}x", ratio <= limit))
 
     return evaluate
+
+
+def wall_info(result: Result) -> None:
+    ratio = statistics.median(result.ratios)
+    result.verdicts.append(Verdict("wall (info, no budget)", f"{ratio:.2f}x", True))
 
 
 def wall_and_rss_budget(wall: float, rss: float) -> Callable[[Result], None]:
@@ -375,7 +384,7 @@ def watch_budget(result: Result) -> None:
 
 
 def measure_pair(pair: Pair, rounds: int) -> Result:
-    result = Result(pair.name, pair.baseline_label, note=pair.note)
+    result = Result(pair.name, pair.baseline_label, note=pair.note, info=pair.info)
     log(f"[{pair.name}] warm-up")
     pair.baseline()
     pair.batchstat()
@@ -475,7 +484,9 @@ def az_version() -> str | None:
 
 ALL_NAMES = (
     "alibaba-get",
+    "alibaba-get-tuned",
     "azure-get",
+    "azure-get-tuned",
     "help",
     "version",
     "usage-error-imports",
@@ -522,6 +533,10 @@ def watch_side(emu: EmulatorProcess, env: dict[str, str], jobs: int) -> Side:
     return side
 
 
+NOTE_TUNED = (
+    "baseline: the floor run by bench/tuned.py with the two interpreter settings of "
+    "batchstat's console script (cyclic GC off, no teardown at exit): batchstat's own cost"
+)
 NOTE_10K = (
     "baseline: the SDK pager over all document statuses; batchstat also gets the job status "
     "(one request more) and renders every document"
@@ -559,6 +574,38 @@ def build_pairs(emu: EmulatorProcess, env: dict[str, str], az: str | None) -> di
                 expect_json(lambda d: d["status"] == "Succeeded", "a Succeeded job"),
             ),
             wall_budget(1.15),
+        ),
+        # The same, against the floors run as batchstat's console script runs (GC off, no
+        # teardown at exit): what batchstat itself costs, apart from those two settings.
+        "alibaba-get-tuned": Pair(
+            "alibaba-get-tuned",
+            "tuned.py floor_alibaba.py",
+            cmd(
+                [PYTHON, str(BENCH / "tuned.py"), str(BENCH / "floor_alibaba.py"), ali],
+                expect_rc(0),
+            ),
+            cmd(
+                [BATCHSTAT, "alibaba", "get", ali, "-o", "json"],
+                expect_json(has_items(1), "a finished job with 1 image"),
+            ),
+            wall_info,
+            note=NOTE_TUNED,
+            info=True,
+        ),
+        "azure-get-tuned": Pair(
+            "azure-get-tuned",
+            "tuned.py floor_azure.py",
+            cmd(
+                [PYTHON, str(BENCH / "tuned.py"), str(BENCH / "floor_azure.py"), azj],
+                expect_stdout("Status.SUCCEEDED"),
+            ),
+            cmd(
+                [BATCHSTAT, "azure", "get", azj, "--no-documents", "-o", "json"],
+                expect_json(lambda d: d["status"] == "Succeeded", "a Succeeded job"),
+            ),
+            wall_info,
+            note=NOTE_TUNED,
+            info=True,
         ),
         "azure-10k-json": Pair(
             "azure-10k-json",

@@ -373,6 +373,16 @@ def watch_budget(result: Result) -> None:
             peak <= WATCH_RSS_BUDGET_MIB,
         )
     )
+    # Each job's life is WATCH_LIFE_POLLS status polls: not one more, in every round.
+    need = WATCH_JOBS * WATCH_LIFE_POLLS
+    counts = sorted({r.polls or 0 for r in result.batchstat})
+    result.verdicts.append(
+        Verdict(
+            f"status polls == {need}",
+            " / ".join(str(c) for c in counts),
+            counts == [need],
+        )
+    )
     per_poll = statistics.median(r.cpu_s * 1000 / max(r.polls or 0, 1) for r in result.batchstat)
     result.verdicts.append(
         Verdict(

@@ -14,6 +14,7 @@ Facts this adapter is built on (see the project's API notes):
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -153,10 +154,37 @@ class AzureProvider(ProviderBase):
                 AzureKeyCredential(self.config.key),
                 api_version=self.config.api_version,
                 retry_policy=policy,
-                connection_timeout=self._connect_timeout,
-                read_timeout=self._read_timeout,
+                **self._transport_settings(),
             )
         return self._client
+
+    def _transport_settings(self) -> dict[str, Any]:
+        """The HTTP transport, with the environment read once instead of on every request.
+
+        By default requests looks up the proxy variables, ``NO_PROXY``, the CA bundle
+        variables and ``~/.netrc`` on every request: a fifth of the CPU of a status poll
+        (~0.25 of ~1.3 ms), paid 800 times in a watch of 200 jobs. The client only ever
+        talks to its endpoint's host (next links are pinned to it), so the proxies for
+        that host and the CA bundle are resolved here, once, the way requests resolves
+        them; ``~/.netrc`` is not read (the key header is the credential).
+        """
+        from azure.core.pipeline.transport import RequestsTransport
+        from requests.utils import get_environ_proxies
+
+        env = os.environ
+        bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE")
+        settings: dict[str, Any] = {
+            "transport": RequestsTransport(
+                use_env_settings=False,
+                connection_timeout=self._connect_timeout,
+                read_timeout=self._read_timeout,
+                connection_verify=bundle or True,
+            )
+        }
+        proxies = get_environ_proxies(self.config.endpoint.base_url)
+        if proxies:
+            settings["proxies"] = proxies
+        return settings
 
     def _call_kwargs(self) -> dict[str, Any]:
         if self.config.region:

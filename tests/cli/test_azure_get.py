@@ -282,3 +282,27 @@ def test_next_links_are_pinned_to_the_endpoint_and_api_version():
     assert relative.startswith("https://res.example.com/translator/document/batches/x/")
     with pytest.raises(UnavailableError, match="another host"):
         provider._safe_next_link("https://evil.example.net/translator/document/batches/x")
+
+
+def _no_proxy_variables(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_proxy_variables_are_honoured(cli, emulator, monkeypatch):
+    # The environment is read once per client, not per request: it must still be read.
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    job = emulator.azure.add_job(documents=docs(1), stages=[Stage("Succeeded")])
+    _no_proxy_variables(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    through_dead_proxy = cli("azure", "get", job, "--retries", "0")
+    assert through_dead_proxy.code == 7
+    assert requests_to(emulator, job) == []  # nothing went straight to the endpoint
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert get_json(cli, job)["state"] == "succeeded"

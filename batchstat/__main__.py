@@ -26,7 +26,12 @@ def main() -> None:
 
     gc.disable()  # before Typer is imported
     atexit.register(_leave_without_teardown)
-    from batchstat.cli import main as cli_main
+    try:
+        from batchstat.cli import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C while Python is still importing: no traceback
+        sys.stderr.write("interrupted\n")
+        _exit_code = 130
+        raise SystemExit(130) from None
 
     try:
         cli_main()
@@ -37,7 +42,7 @@ def main() -> None:
 
 
 def _leave_without_teardown() -> None:
-    if _exit_code is None:  # interrupted before batchstat decided: the usual exit
+    if _exit_code is None:  # no exit code decided (an error escaped): the usual exit
         return
     import contextlib
     import os

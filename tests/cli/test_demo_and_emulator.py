@@ -213,6 +213,27 @@ def test_a_process_delivers_all_output_and_its_exit_code(emulator, cli_env):
     assert missing.stderr.startswith("error: Azure has no translation job")
 
 
+def test_ctrl_c_while_starting_exits_130_without_traceback():
+    # Ctrl-C can land while Python is still importing Typer; simulate it at that import.
+    code = (
+        "import builtins\n"
+        "real = builtins.__import__\n"
+        "def interrupted(name, *args, **kwargs):\n"
+        "    if name == 'batchstat.cli':\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = interrupted\n"
+        "from batchstat.__main__ import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "alibaba", "get", "T-1"], capture_output=True, text=True
+    )
+    assert proc.returncode == 130
+    assert proc.stderr == "interrupted\n"
+    assert proc.stdout == ""
+
+
 def test_sigint_stops_a_threaded_watch_with_last_states(emulator, cli_env):
     from batchstat.emulator import Stage
 
@@ -245,8 +266,13 @@ def test_sigint_stops_a_threaded_watch_with_last_states(emulator, cli_env):
         if "Running (running)" in proc.stderr.readline():
             seen += 1
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 130
+    try:
+        stdout, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+        raise AssertionError(f"no exit 30 s after SIGINT; {stdout=} {stderr=}") from None
+    assert proc.returncode == 130, stderr
     assert [doc["status"] for doc in json.loads(stdout)] == ["Running", "Running"]
     assert "resume with: batchstat watch " + " ".join(f"azure:{j}" for j in jobs) in stderr
     assert "Traceback" not in stderr

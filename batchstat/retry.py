@@ -77,7 +77,7 @@ def call_with_retries(
         except TransientError as err:
             if attempt >= retries:
                 raise UnavailableError(
-                    f"{err.message} (gave up after {attempt + 1} attempts)",
+                    f"{err.message.rstrip('.')} after {attempt + 1} attempt(s).",
                     err.hint or "The service may be down or throttling you; try again later.",
                 ) from err
             if err.retry_after is not None:

@@ -23,6 +23,7 @@ class ExitCode:
     UNAVAILABLE = 7  # service or network unavailable after retries
     PENDING = 8  # the job has not finished yet (get --exit-status)
     INTERNAL = 70  # a bug in batchstat: please report it
+    OUTPUT = 74  # the output could not be written (disk full, I/O error)
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -78,6 +79,12 @@ class TransientError(UnavailableError):
         super().__init__(message, hint)
         self.retry_after = retry_after
         self.throttled = throttled
+
+
+class OutputError(BatchstatError):
+    """stdout (or another stream) refused the output: disk full, I/O error."""
+
+    exit_code = ExitCode.OUTPUT
 
 
 class TimeoutWaitingError(BatchstatError):

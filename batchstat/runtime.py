@@ -15,6 +15,8 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import random
 
+    from batchstat.errors import BatchstatError
+
 
 class Runtime:
     """Injected environment, clock, sleep, randomness and streams (a plain class: a
@@ -122,7 +124,8 @@ class StdoutClosed(Exception):
 
 
 class _PipeGuard:
-    """A stdout wrapper that turns a broken pipe into :class:`StdoutClosed`."""
+    """A stdout wrapper: a broken pipe becomes :class:`StdoutClosed`, any other write
+    failure (disk full) an :class:`OutputError`."""
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
@@ -132,12 +135,25 @@ class _PipeGuard:
             return self._stream.write(text)
         except BrokenPipeError:
             raise StdoutClosed from None
+        except OSError as err:
+            raise output_error(err) from None
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except BrokenPipeError:
             raise StdoutClosed from None
+        except OSError as err:
+            raise output_error(err) from None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def output_error(err: OSError) -> BatchstatError:
+    from batchstat.errors import OutputError
+
+    return OutputError(
+        f"cannot write the output: {err.strerror or err}.",
+        "Check the free space and where standard output goes.",
+    )

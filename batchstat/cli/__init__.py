@@ -122,6 +122,12 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
     except (BrokenPipeError, StdoutClosed):
         # stdout closed early (| head): end quietly.
         return ExitCode.OK
+    except OSError as err:  # a stream written outside runtime.out (help, --version) refused it
+        from batchstat.runtime import output_error
+
+        failed = output_error(err)
+        _say(runtime, f"error: {failed.message} Hint: {failed.hint}")
+        return ExitCode.OUTPUT
     except Exception as err:  # the last net: one line, the traceback only on request
         if runtime.debug:
             import traceback
@@ -142,6 +148,12 @@ def main() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         pass
+    except OSError as err:  # what was still buffered could not be written
+        from batchstat.runtime import output_error
+
+        failed = output_error(err)
+        _say(Runtime(), f"error: {failed.message} Hint: {failed.hint}")
+        code = code or ExitCode.OUTPUT
     finally:
         # Silence the interpreter's own complaint about a closed stdout at exit.
         try:

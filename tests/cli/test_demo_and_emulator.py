@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from batchstat.cli import run
 from batchstat.emulator import FakeClock
 from batchstat.runtime import Runtime
@@ -233,6 +235,30 @@ def test_ctrl_c_while_starting_exits_130_without_traceback():
     assert proc.returncode == 130
     assert proc.stderr == "interrupted\n"
     assert proc.stdout == ""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("command", [["azure", "get", "JOB", "-o", "json"], ["--version"]])
+def test_a_full_disk_is_one_line_and_exit_74(emulator, cli_env, command):
+    from batchstat.emulator import Stage
+
+    job = emulator.azure.add_job(
+        documents=["https://s.example.com/a.docx"], stages=[Stage("Succeeded")]
+    )
+    args = [job if arg == "JOB" else arg for arg in command]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "batchstat", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(**cli_env),
+        )
+    assert proc.returncode == 74
+    assert proc.stderr == (
+        "error: cannot write the output: No space left on device. "
+        "Hint: Check the free space and where standard output goes.\n"
+    )
 
 
 def test_sigint_stops_a_threaded_watch_with_last_states(emulator, cli_env):

@@ -252,6 +252,25 @@ def test_live_view_on_a_terminal(cli, emulator):
     assert "Next poll" in result.stderr and job in result.stderr
 
 
+def test_live_view_of_many_jobs_fits_the_terminal_and_draws_per_round(cli, emulator):
+    # 40 jobs change state 120 times; the view draws once per round of polls (plus the
+    # first and last frame), and as many rows as the terminal has, then counts the rest.
+    jobs = [azure_job(emulator) for _ in range(40)]
+    result = cli(
+        "watch",
+        *(f"azure:{j}" for j in jobs),
+        "--interval",
+        "5s",
+        stderr_tty=True,
+        env={"NO_COLOR": "1", "COLUMNS": "140", "LINES": "15"},
+    )
+    assert result.code == 0, result.stderr
+    frames = result.stderr.count("Next poll")
+    assert 3 <= frames <= 12, frames
+    assert "29 more jobs: 29 waiting" in result.stderr  # 12 rows fit: 11 jobs and the count
+    assert "more jobs: 29 succeeded" in result.stderr  # the last frame
+
+
 def test_worker_threads_poll_many_jobs_exactly(cli, emulator):
     jobs = [azure_job(emulator, polls=(1, 2)) for _ in range(6)]
     threaded = cli.with_workers(4)

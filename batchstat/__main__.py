@@ -6,7 +6,7 @@ Two interpreter settings make a short run cheaper, both measured (``bench/``):
   Typer and an SDK creates a few hundred thousand long-lived objects, and the collector
   walks them again and again (~28 M instructions, a twentieth of an ``alibaba get``).
   The long-running commands (watch, emulator, demo) turn it back on.
-- The exit skips the interpreter's teardown of every module and object (~55 M
+- The exit skips the interpreter's teardown of every module and object (~58 M
   instructions, ~15 ms), as services that fork many short workers do: a handler
   registered before anything else runs last, after every other exit handler (the
   interpreter has already joined non-daemon threads by then); it flushes stdout and

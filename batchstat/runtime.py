@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
+from batchstat.errors import OutputError
+
 if TYPE_CHECKING:
     import random
-
-    from batchstat.errors import BatchstatError
 
 
 class Runtime:
@@ -150,9 +150,8 @@ class _PipeGuard:
         return getattr(self._stream, name)
 
 
-def output_error(err: OSError) -> BatchstatError:
-    from batchstat.errors import OutputError
-
+def output_error(err: OSError) -> OutputError:
+    """A write to stdout that failed for a reason other than a closed pipe."""
     return OutputError(
         f"cannot write the output: {err.strerror or err}.",
         "Check the free space and where standard output goes.",

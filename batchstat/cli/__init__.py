@@ -12,7 +12,7 @@ import typer
 
 from batchstat import __version__
 from batchstat.errors import BatchstatError, ExitCode, redact
-from batchstat.runtime import Runtime, StdoutClosed
+from batchstat.runtime import Runtime, StdoutClosed, output_error
 
 # name -> (module, attribute, kind). A run builds only the command it was asked for:
 # importing and introspecting every command costs ~15 ms a start, paid on every call in
@@ -88,6 +88,15 @@ def _say(runtime: Runtime, text: str) -> None:
         pass
 
 
+def _report(runtime: Runtime, err: BatchstatError) -> int:
+    """The one line of an error (``error: ... Hint: ...``); returns its exit code."""
+    text = f"error: {err.message}"
+    if err.hint:
+        text += f" Hint: {err.hint}"
+    _say(runtime, text)
+    return int(err.exit_code)
+
+
 def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
     """Run batchstat with ``argv``; return the exit code. Never raises."""
     runtime = runtime or Runtime()
@@ -103,11 +112,7 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
         result = command.main(args=argv, prog_name="batchstat", standalone_mode=False, obj=runtime)
         return int(result or 0)
     except BatchstatError as err:
-        text = f"error: {err.message}"
-        if err.hint:
-            text += f" Hint: {err.hint}"
-        _say(runtime, text)
-        return int(err.exit_code)
+        return _report(runtime, err)
     except typer.Exit as exit_:
         return int(exit_.exit_code)
     except typer.TyperException as err:  # Typer's usage errors (bad option, missing argument)
@@ -123,11 +128,7 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
         # stdout closed early (| head): end quietly.
         return ExitCode.OK
     except OSError as err:  # a stream written outside runtime.out (help, --version) refused it
-        from batchstat.runtime import output_error
-
-        failed = output_error(err)
-        _say(runtime, f"error: {failed.message} Hint: {failed.hint}")
-        return ExitCode.OUTPUT
+        return _report(runtime, output_error(err))
     except Exception as err:  # the last net: one line, the traceback only on request
         if runtime.debug:
             import traceback
@@ -149,11 +150,7 @@ def main() -> None:
     except BrokenPipeError:
         pass
     except OSError as err:  # what was still buffered could not be written
-        from batchstat.runtime import output_error
-
-        failed = output_error(err)
-        _say(Runtime(), f"error: {failed.message} Hint: {failed.hint}")
-        code = code or ExitCode.OUTPUT
+        code = _report(Runtime(), output_error(err)) if code == 0 else code
     finally:
         # Silence the interpreter's own complaint about a closed stdout at exit.
         try:

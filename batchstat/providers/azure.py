@@ -162,8 +162,8 @@ class AzureProvider(ProviderBase):
         """The HTTP transport, with the environment read once instead of on every request.
 
         By default requests looks up the proxy variables, ``NO_PROXY``, the CA bundle
-        variables and ``~/.netrc`` on every request: a fifth of the CPU of a status poll
-        (~0.25 of ~1.3 ms), paid 800 times in a watch of 200 jobs. The client only ever
+        variables and ``~/.netrc`` on every request: a quarter of a status poll (5.1 M
+        instructions before, 3.8 M now), paid 800 times in a watch of 200 jobs. The client only ever
         talks to its endpoint's host (next links are pinned to it), so the proxies for
         that host and the CA bundle are resolved here, once, the way requests resolves
         them; ``~/.netrc`` is not read (the key header is the credential).

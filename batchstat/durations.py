@@ -42,3 +42,13 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
+
+
+def spoken_duration(seconds: float) -> str:
+    """``1 hour``, ``90 minutes``, ``45 seconds``: for sentences."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    n = round(seconds)
+    return f"{n} second{'s' if n != 1 else ''}"

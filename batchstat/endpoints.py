@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from batchstat.errors import ConfigError
@@ -82,3 +83,47 @@ def parse_endpoint(value: str, *, source: str) -> Endpoint:
             "Use https for a remote endpoint; http is for a local emulator (127.0.0.1).",
         )
     return endpoint
+
+
+def proxies_for(endpoint: Endpoint, env: Mapping[str, str]) -> dict[str, str]:
+    """The proxy for ``endpoint`` from ``env``, as requests would choose it.
+
+    ``{scheme}_proxy`` (lower case first, then upper), else ``all_proxy``; none when
+    ``no_proxy`` lists the host (``*``, a name or a domain suffix, optionally with a port,
+    or an IP network). Read from the runtime's environment rather than ``os.environ``, and
+    applied to both SDKs alike: aliyunsdkcore ignores ``NO_PROXY`` on its own.
+    """
+
+    def var(name: str) -> str:
+        return (env.get(name) or env.get(name.upper()) or "").strip()
+
+    proxy = var(f"{endpoint.scheme}_proxy") or var("all_proxy")
+    if not proxy or _bypassed(endpoint, var("no_proxy")):
+        return {}
+    return {endpoint.scheme: proxy}
+
+
+def _bypassed(endpoint: Endpoint, no_proxy: str) -> bool:
+    host = endpoint.host.lower()
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    for entry in (e.strip().lower() for e in no_proxy.replace(" ", ",").split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        if "/" in entry:
+            import ipaddress
+
+            try:
+                if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+            continue
+        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if entry_port and entry_port != str(port):
+            continue
+        name = name.lstrip("*").lstrip(".").strip("[]")
+        if host == name or host.endswith("." + name):
+            return True
+    return False

@@ -87,10 +87,6 @@ class OutputError(BatchstatError):
     exit_code = ExitCode.OUTPUT
 
 
-class TimeoutWaitingError(BatchstatError):
-    exit_code = ExitCode.TIMEOUT
-
-
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Replace every secret value in ``text`` with ``***``.
 

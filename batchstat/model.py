@@ -6,24 +6,29 @@ payload (it stays available as ``raw``). The JSON form is documented in the READ
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final, Literal
 
 from batchstat.errors import ExitCode
 
+# The normalized states. Typed, so mypy catches a misspelt state wherever one is set.
+State = Literal[
+    "pending", "running", "succeeded", "partially_succeeded", "failed", "cancelled", "not_found"
+]
+
 
 class JobState:
-    """The normalized states, as plain strings (an Enum costs ~1 M instructions a start)."""
+    """The states as names (plain strings: an Enum costs ~1 M instructions a start)."""
 
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    PARTIALLY_SUCCEEDED = "partially_succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    NOT_FOUND = "not_found"
+    PENDING: Final = "pending"
+    RUNNING: Final = "running"
+    SUCCEEDED: Final = "succeeded"
+    PARTIALLY_SUCCEEDED: Final = "partially_succeeded"
+    FAILED: Final = "failed"
+    CANCELLED: Final = "cancelled"
+    NOT_FOUND: Final = "not_found"
 
 
-_OUTCOMES = {
+_OUTCOMES: dict[State, int] = {
     JobState.SUCCEEDED: ExitCode.OK,
     JobState.PARTIALLY_SUCCEEDED: ExitCode.PARTIAL,
     JobState.FAILED: ExitCode.JOB_FAILED,
@@ -34,20 +39,23 @@ _OUTCOMES = {
 }
 
 
+SUMMARY_FIELDS = (
+    "total",
+    "succeeded",
+    "failed",
+    "running",
+    "pending",
+    "cancelled",
+    "characters_charged",
+)
+
+
 class Summary:
     """Counts of a job's items. ``None`` where the provider does not say (yet)."""
 
-    # Plain classes, not dataclasses: building a dataclass costs ~3M instructions at
-    # import, paid on every start of a CLI that runs in loops (see bench/RESULTS.md).
-    __slots__ = (
-        "cancelled",
-        "characters_charged",
-        "failed",
-        "pending",
-        "running",
-        "succeeded",
-        "total",
-    )
+    # Plain classes, not dataclasses: ``import dataclasses`` and building one cost ~3M
+    # instructions, paid on every start of a CLI that runs in loops (bench/RESULTS.md).
+    __slots__ = SUMMARY_FIELDS
 
     def __init__(
         self,
@@ -68,15 +76,7 @@ class Summary:
         self.characters_charged = characters_charged
 
     def to_dict(self) -> dict[str, int | None]:
-        return {
-            "total": self.total,
-            "succeeded": self.succeeded,
-            "failed": self.failed,
-            "running": self.running,
-            "pending": self.pending,
-            "cancelled": self.cancelled,
-            "characters_charged": self.characters_charged,
-        }
+        return {name: getattr(self, name) for name in SUMMARY_FIELDS}
 
     def __repr__(self) -> str:
         return f"Summary({self.to_dict()})"
@@ -142,7 +142,7 @@ class JobRecord:
         provider: str,
         id: str,
         status: str,  # the provider's own word, verbatim
-        state: str,  # a JobState
+        state: State,
         created: str | None = None,
         updated: str | None = None,
         summary: Summary | None = None,

@@ -39,6 +39,18 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def jittered(ceiling: float, rng: random.Random) -> float:
+    """Full jitter, but never less than half the step: spreads clients without collapsing
+    to a busy retry. The one formula for every backoff (ours and azure-core's policy)."""
+    return ceiling / 2 + rng.random() * ceiling / 2
+
+
+def after_attempts(message: str, attempts: int) -> str:
+    """The one wording of exhausted retries: ``... failed after 4 attempt(s).``"""
+    message = message.rstrip(".")
+    return f"{message} after {attempts} attempt(s)." if attempts > 1 else f"{message}."
+
+
 class Backoff:
     """Exponential backoff with full jitter, capped.
 
@@ -53,10 +65,7 @@ class Backoff:
 
     def delay(self, attempt: int, *, throttled: bool, rng: random.Random) -> float:
         base = self.throttled_base if throttled else self.base
-        ceiling = min(self.cap, base * (2**attempt))
-        # Full jitter, but never less than half the step: spreads clients without
-        # collapsing to a busy retry.
-        return ceiling / 2 + rng.random() * ceiling / 2
+        return jittered(min(self.cap, base * (2**attempt)), rng)
 
 
 def call_with_retries(
@@ -77,7 +86,7 @@ def call_with_retries(
         except TransientError as err:
             if attempt >= retries:
                 raise UnavailableError(
-                    f"{err.message.rstrip('.')} after {attempt + 1} attempt(s).",
+                    after_attempts(err.message, attempt + 1),
                     err.hint or "The service may be down or throttling you; try again later.",
                 ) from err
             if err.retry_after is not None:

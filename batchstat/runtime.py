@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from batchstat.errors import OutputError
+from batchstat.errors import OutputError, redact
 
 if TYPE_CHECKING:
     import random
@@ -37,6 +37,7 @@ class Runtime:
         watch_workers: int = 8,  # watch's poll threads; 0 polls inline (exact under a fake clock)
         debug: bool = False,
         secrets: list[str] | None = None,
+        on_request: Callable[[Any], int] | None = None,
     ) -> None:
         self.env: Mapping[str, str] = dict(os.environ) if env is None else env
         self.clock = clock
@@ -51,6 +52,9 @@ class Runtime:
         self.debug = debug
         # Secrets seen while resolving credentials: scrubbed from every message we print.
         self.secrets: list[str] = [] if secrets is None else secrets
+        # Tests of flag parsing: a command hands its request object here instead of
+        # running it (GitHub CLI's runF), so no SDK and no server are involved.
+        self.on_request = on_request
 
     @property
     def rng(self) -> random.Random:
@@ -61,23 +65,38 @@ class Runtime:
         return self._rng
 
     def replace(self, **changes: Any) -> Runtime:
-        """A copy with some settings changed (like ``dataclasses.replace``)."""
-        fields: dict[str, Any] = {
-            "env": self.env,
-            "clock": self.clock,
-            "sleep": self.sleep,
-            "rng": self._rng,
-            "stdout": self.stdout,
-            "stderr": self.stderr,
-            "stdout_tty": self.stdout_tty,
-            "stderr_tty": self.stderr_tty,
-            "stdin": self.stdin,
-            "watch_workers": self.watch_workers,
-            "debug": self.debug,
-            "secrets": list(self.secrets),
-        }
-        fields.update(changes)
-        return Runtime(**fields)
+        """A copy with some attributes changed; the secrets list is the copy's own."""
+        clone = object.__new__(Runtime)
+        clone.__dict__.update(self.__dict__, secrets=list(self.secrets))
+        for name, value in changes.items():
+            if name not in clone.__dict__:
+                raise TypeError(f"Runtime has no setting {name!r}")
+            setattr(clone, name, value)
+        return clone
+
+    def dispatch(self, request: Any, run: Callable[[Any, Runtime], int]) -> int:
+        """Run a command's request, or hand it to ``on_request`` (tests of flag parsing)."""
+        if self.on_request is not None:
+            return self.on_request(request)
+        return run(request, self)
+
+    def input_lines(self) -> IO[str]:
+        """Standard input (``watch -``)."""
+        return sys.stdin if self.stdin is None else self.stdin
+
+    def say(self, text: str) -> None:
+        """One diagnostic line on stderr: every message batchstat prints goes through here,
+        scrubbed of the secrets in use. A closed or full stderr loses the line, never the
+        exit code or the data on stdout."""
+        try:
+            self.err.write(redact(text, self.secrets) + "\n")
+            self.err.flush()
+        except (OSError, ValueError):
+            pass
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the secrets in use (for stderr output that is not a line)."""
+        return redact(text, self.secrets)
 
     @property
     def out(self) -> IO[str]:

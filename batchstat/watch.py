@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from batchstat.errors import BatchstatError, ExitCode, TransientError, UsageError
 from batchstat.model import JobRecord
+from batchstat.providers import PROVIDERS, target_examples
 from batchstat.retry import Backoff
 from batchstat.runtime import Runtime
 
@@ -46,7 +47,7 @@ def worst(codes: Sequence[int]) -> int:
 
 @dataclass(frozen=True)
 class Target:
-    provider: str  # "alibaba" | "azure"
+    provider: str  # a registry name
     id: str
 
     def __str__(self) -> str:
@@ -54,23 +55,16 @@ class Target:
 
 
 def parse_target(text: str) -> Target:
-    provider, sep, job_id = text.strip().partition(":")
-    provider = provider.lower()
-    if not sep or provider not in ("alibaba", "azure") or not job_id:
-        raise UsageError(
-            f"{text!r} is not a watch target.", "Write alibaba:TASK_ID or azure:JOB_ID."
-        )
-    if provider == "azure":
-        from batchstat.providers.azure import validate_job_id
-
-        return Target(provider, validate_job_id(job_id))
-    from batchstat.providers.alibaba import validate_task_id
-
-    return Target(provider, validate_task_id(job_id.strip()))
+    """``PROVIDER:ID``, the id checked by its provider before any request."""
+    name, sep, job_id = text.strip().partition(":")
+    name = name.lower()
+    if not sep or name not in PROVIDERS or not job_id.strip():
+        raise UsageError(f"{text!r} is not a watch target.", f"Write {target_examples()}.")
+    return Target(name, PROVIDERS[name].validate_id(job_id.strip()))
 
 
 class Poller(Protocol):
-    """What the loop needs from a provider adapter."""
+    """What the loop needs from a provider adapter (see ``providers.Adapter``)."""
 
     def poll(self, job_id: str) -> JobRecord: ...
 
@@ -104,6 +98,8 @@ class WatchedJob:
 
 
 class Observer(Protocol):
+    """What the loop tells the outside world (``output.progress.Observers`` fans out)."""
+
     def changed(self, job: WatchedJob) -> None: ...
 
     def polled(self, job: WatchedJob) -> None: ...
@@ -138,7 +134,8 @@ class WatchOptions:
     timeout: float | None = None
     stall_warning: float = 600.0
     max_errors: int = 10
-    rates: dict[str, float] = field(default_factory=lambda: {"alibaba": 3.0, "azure": 0.0})
+    # Requests per second per provider (0: no limit); a provider not named has no limit.
+    rates: dict[str, float] = field(default_factory=dict)
     workers: int = 8
 
 
@@ -146,7 +143,7 @@ class Watch:
     def __init__(
         self,
         targets: Sequence[Target],
-        pollers: dict[str, Poller],
+        pollers: Mapping[str, Poller],
         runtime: Runtime,
         options: WatchOptions,
         observer: Observer,
@@ -298,10 +295,11 @@ class Watch:
                 delay = self.backoff.delay(
                     job.errors - 1, throttled=err.throttled, rng=self.runtime.rng
                 )
-            if err.throttled and err.retry_after is None and job.target.provider == "alibaba":
-                # Alibaba blocks a throttled account until the next minute: asking sooner
-                # only prolongs it.
-                delay = max(delay, 60.0 - now % 60.0)
+            throttle_wait = PROVIDERS[job.target.provider].throttle_wait
+            if err.throttled and err.retry_after is None and throttle_wait is not None:
+                # What throttling means for the whole provider (Alibaba: blocked until
+                # the next minute, so asking sooner only prolongs it).
+                delay = throttle_wait(now, delay)
             if err.throttled:
                 budget.throttled(now, delay)
             if job.errors > self.options.max_errors:

@@ -4,26 +4,66 @@
 stderr and its exit code; a traceback is shown only with ``--debug``.
 """
 
+import functools
 import importlib
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from batchstat import __version__
-from batchstat.errors import BatchstatError, ExitCode, redact
+from batchstat.errors import BatchstatError, ExitCode
+from batchstat.providers import PROVIDERS
 from batchstat.runtime import Runtime, StdoutClosed, output_error
 
-# name -> (module, attribute, kind). A run builds only the command it was asked for:
-# importing and introspecting every command costs ~15 ms a start, paid on every call in
-# a shell loop. Root help, completion and unknown names get the full tree.
-COMMANDS = {
-    "alibaba": ("batchstat.cli.alibaba", "app", "group"),
-    "azure": ("batchstat.cli.azure", "app", "group"),
-    "watch": ("batchstat.cli.watch", "watch", "command"),
-    "emulator": ("batchstat.cli.emulator", "emulator", "command"),
-    "demo": ("batchstat.cli.demo", "demo", "command"),
-}
+
+class Command:
+    """A top-level command, registered by module and attribute name so a run imports only
+    the command it was asked for (importing and introspecting every command costs ~15 ms
+    a start, paid on every call in a shell loop).
+
+    kind: ``group`` (a Typer app), ``command`` (a function) or ``factory`` (a function
+    that returns the command function).
+    long_running: the console script starts with Python's cyclic garbage collector off
+    (``batchstat/__main__.py``: a short command is mostly start-up, and the collector
+    walks its long-lived objects again and again); commands that run for minutes turn it
+    back on before they start.
+    """
+
+    __slots__ = ("attribute", "kind", "long_running", "module")
+
+    def __init__(self, module: str, attribute: str, kind: str, *, long_running: bool) -> None:
+        self.module = module
+        self.attribute = attribute
+        self.kind = kind
+        self.long_running = long_running
+
+
+def commands() -> dict[str, Command]:
+    """Every top-level command: one group per registered provider, then the rest."""
+    table = {
+        name: Command(spec.cli, "app", "group", long_running=False)
+        for name, spec in PROVIDERS.items()
+        if spec.cli is not None
+    }
+    table["watch"] = Command("batchstat.cli.watch", "command", "factory", long_running=True)
+    table["emulator"] = Command("batchstat.cli.emulator", "emulator", "command", long_running=True)
+    table["demo"] = Command("batchstat.cli.demo", "demo", "command", long_running=True)
+    return table
+
+
+def _garbage_collected(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, run with the cyclic garbage collector on (see ``Command``)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import gc
+
+        gc.enable()
+        return function(*args, **kwargs)
+
+    return wrapper
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -39,14 +79,18 @@ def build_app(only: str | None = None) -> typer.Typer:
         rich_markup_mode=None,
     )
     app.callback()(root)
-    for name, (module_name, attribute, kind) in COMMANDS.items():
+    for name, command in commands().items():
         if only is not None and name != only:
             continue
-        target = getattr(importlib.import_module(module_name), attribute)
-        if kind == "group":
+        target = getattr(importlib.import_module(command.module), command.attribute)
+        if command.kind == "group":  # provider groups: short commands
             app.add_typer(target, name=name)
-        else:
-            app.command(name)(target)
+            continue
+        if command.kind == "factory":
+            target = target()
+        if command.long_running:
+            target = _garbage_collected(target)
+        app.command(name)(target)
     return app
 
 
@@ -55,7 +99,7 @@ def _requested_command(argv: list[str]) -> str | None:
         if arg in ("--help", "-h"):
             return None
         if not arg.startswith("-"):
-            return arg if arg in COMMANDS else None
+            return arg if arg in commands() else None
     return None
 
 
@@ -80,20 +124,12 @@ def root(
     runtime_of(ctx).debug = debug
 
 
-def _say(runtime: Runtime, text: str) -> None:
-    try:
-        runtime.err.write(redact(text, runtime.secrets) + "\n")
-        runtime.err.flush()
-    except (OSError, ValueError):
-        pass
-
-
 def _report(runtime: Runtime, err: BatchstatError) -> int:
     """The one line of an error (``error: ... Hint: ...``); returns its exit code."""
     text = f"error: {err.message}"
     if err.hint:
         text += f" Hint: {err.hint}"
-    _say(runtime, text)
+    runtime.say(text)
     return int(err.exit_code)
 
 
@@ -117,12 +153,12 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
         return int(exit_.exit_code)
     except typer.TyperException as err:  # Typer's usage errors (bad option, missing argument)
         if type(err).__name__ == "NoArgsIsHelpError":
-            _say(runtime, err.format_message())
+            runtime.say(err.format_message())
         else:
-            _say(runtime, f"error: {err.format_message()} (see 'batchstat --help')")
+            runtime.say(f"error: {err.format_message()} (see 'batchstat --help')")
         return ExitCode.USAGE
     except (typer.Abort, KeyboardInterrupt):
-        _say(runtime, "interrupted")
+        runtime.say("interrupted")
         return ExitCode.INTERRUPTED
     except (BrokenPipeError, StdoutClosed):
         # stdout closed early (| head): end quietly.
@@ -133,10 +169,9 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
         if runtime.debug:
             import traceback
 
-            _say(runtime, traceback.format_exc())
+            runtime.say(traceback.format_exc())
         first = str(err).splitlines()[0] if str(err) else ""
-        _say(
-            runtime,
+        runtime.say(
             f"internal error: {type(err).__name__}: {first} "
             "(rerun with --debug for details and report it)",
         )

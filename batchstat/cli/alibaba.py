@@ -7,18 +7,29 @@ import typer
 from batchstat.cli.common import (
     EndpointOption,
     ExitStatusOption,
-    OutputFormat,
     OutputOption,
+    ProviderOption,
     QueryOption,
     RetriesOption,
-    finish_get,
-    render_record,
     runtime_of,
 )
 
 app = typer.Typer(
     help="Alibaba Cloud machine translation: image batch jobs (GetTranslateImageBatchResult).",
     no_args_is_help=True,
+)
+
+# This provider's options of `batchstat watch`.
+WATCH_OPTIONS = (
+    ProviderOption(
+        "--alibaba-endpoint",
+        "endpoint",
+        metavar="URL",
+        help="Alibaba endpoint [env BATCHSTAT_ALIBABA_ENDPOINT].",
+    ),
+    ProviderOption(
+        "--region", "region", metavar="REGION", help="Alibaba region [env ALIBABA_CLOUD_REGION_ID]."
+    ),
 )
 
 
@@ -37,7 +48,7 @@ def get(
         ),
     ] = None,
     endpoint: EndpointOption = None,
-    output: OutputOption = OutputFormat.table,
+    output: OutputOption = "table",
     query: QueryOption = None,
     exit_status: ExitStatusOption = False,
     retries: RetriesOption = 3,
@@ -49,13 +60,15 @@ def get(
 
     Example: batchstat alibaba get EEA28E6D-4828-5031-BD8C-8FF1B3216842 -o json
     """
-    from batchstat.output.jsondoc import compile_query
-    from batchstat.providers.alibaba import AlibabaConfig, AlibabaProvider, validate_task_id
+    from batchstat.commands.get import GetRequest, run_get
 
-    runtime = runtime_of(ctx)
-    validate_task_id(task_id)
-    compiled = compile_query(query)
-    config = AlibabaConfig.from_env(runtime, region=region, endpoint=endpoint)
-    record = AlibabaProvider(config, runtime, retries=retries).get(task_id)
-    render_record(record, runtime, output, compiled)
-    raise typer.Exit(finish_get(record, runtime, exit_status=exit_status))
+    request = GetRequest(
+        "alibaba",
+        task_id,
+        settings={"region": region, "endpoint": endpoint},
+        output=output.value,
+        query=query,
+        exit_status=exit_status,
+        retries=retries,
+    )
+    raise typer.Exit(runtime_of(ctx).dispatch(request, run_get))

@@ -7,18 +7,35 @@ import typer
 from batchstat.cli.common import (
     EndpointOption,
     ExitStatusOption,
-    OutputFormat,
     OutputOption,
+    ProviderOption,
     QueryOption,
     RetriesOption,
-    finish_get,
-    render_record,
     runtime_of,
 )
+from batchstat.providers.azure import API_VERSIONS, DEFAULT_API_VERSION
 
 app = typer.Typer(
     help="Azure AI Translator: document translation batch jobs.",
     no_args_is_help=True,
+)
+
+_API_VERSION_HELP = f"{' or '.join(API_VERSIONS)} (default {DEFAULT_API_VERSION}, the reference)."
+
+# This provider's options of `batchstat watch`.
+WATCH_OPTIONS = (
+    ProviderOption(
+        "--azure-endpoint",
+        "endpoint",
+        metavar="URL",
+        help="Azure endpoint [env AZURE_DOCUMENT_TRANSLATION_ENDPOINT].",
+    ),
+    ProviderOption(
+        "--api-version",
+        "api_version",
+        metavar="VERSION",
+        help="Azure API version: " + _API_VERSION_HELP,
+    ),
 )
 
 
@@ -28,11 +45,8 @@ def get(
     job_id: Annotated[str, typer.Argument(metavar="JOB_ID", help="The job id (a UUID).")],
     endpoint: EndpointOption = None,
     api_version: Annotated[
-        str,
-        typer.Option(
-            "--api-version", metavar="VERSION", help="2024-05-01 (the reference) or 2026-03-01."
-        ),
-    ] = "2024-05-01",
+        str | None, typer.Option("--api-version", metavar="VERSION", help=_API_VERSION_HELP)
+    ] = None,
     documents: Annotated[
         bool,
         typer.Option(
@@ -40,7 +54,7 @@ def get(
             help="Include per-document statuses and result URLs (all pages).",
         ),
     ] = True,
-    output: OutputOption = OutputFormat.table,
+    output: OutputOption = "table",
     query: QueryOption = None,
     exit_status: ExitStatusOption = False,
     retries: RetriesOption = 3,
@@ -52,13 +66,16 @@ def get(
 
     Example: batchstat azure get 727bf148-f327-47a0-9481-abae6362f11e --query summary
     """
-    from batchstat.output.jsondoc import compile_query
-    from batchstat.providers.azure import AzureConfig, AzureProvider, validate_job_id
+    from batchstat.commands.get import GetRequest, run_get
 
-    runtime = runtime_of(ctx)
-    job_id = validate_job_id(job_id)
-    compiled = compile_query(query)
-    config = AzureConfig.from_env(runtime, endpoint=endpoint, api_version=api_version)
-    record = AzureProvider(config, runtime, retries=retries).get(job_id, documents=documents)
-    render_record(record, runtime, output, compiled)
-    raise typer.Exit(finish_get(record, runtime, exit_status=exit_status))
+    request = GetRequest(
+        "azure",
+        job_id,
+        settings={"endpoint": endpoint, "api_version": api_version},
+        output=output.value,
+        query=query,
+        exit_status=exit_status,
+        retries=retries,
+        items=documents,
+    )
+    raise typer.Exit(runtime_of(ctx).dispatch(request, run_get))

@@ -1,25 +1,24 @@
-"""Pieces every command shares: output options, rendering a record, the outcome exit code."""
+"""Pieces every command shares: the options that mean the same everywhere, the runtime."""
 
 from enum import Enum
 from typing import Annotated, Any
 
 import typer
 
-from batchstat.errors import ExitCode
-from batchstat.model import JobRecord, JobState
+from batchstat.output.formats import FORMATS
 from batchstat.runtime import Runtime
 
 
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
+# The choices of -o, from the one table of formats.
+OutputName: Any = Enum("OutputName", {name: name for name in FORMATS}, type=str)
+
+
+def output_option(help: str) -> Any:
+    return typer.Option("--output", "-o", case_sensitive=False, help=help)
 
 
 OutputOption = Annotated[
-    OutputFormat,
-    typer.Option(
-        "--output", "-o", help="table for people, json for scripts.", case_sensitive=False
-    ),
+    OutputName, output_option("table for people, json for scripts, ndjson for one line a job.")
 ]
 QueryOption = Annotated[
     str | None,
@@ -57,52 +56,27 @@ EndpointOption = Annotated[
 ]
 
 
-def runtime_of(ctx: typer.Context, *, long_running: bool = False) -> Runtime:
-    """The run's :class:`Runtime`.
+class ProviderOption:
+    """A provider's own option of ``watch`` (declared in its CLI module as
+    ``WATCH_OPTIONS``): the flag, and the adapter setting its value goes to."""
 
-    ``long_running`` commands (watch, emulator, demo) turn the cyclic garbage collector
-    back on: the console script starts with it off (see ``batchstat/__main__.py``).
-    """
-    if long_running:
-        import gc
+    __slots__ = ("flag", "help", "metavar", "setting")
 
-        gc.enable()
+    def __init__(self, flag: str, setting: str, *, metavar: str, help: str) -> None:
+        self.flag = flag
+        self.setting = setting
+        self.metavar = metavar
+        self.help = help
+
+    @property
+    def param(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+def runtime_of(ctx: typer.Context) -> Runtime:
+    """The run's :class:`Runtime` (the one ``run()`` was given)."""
     obj = ctx.find_root().obj
     if not isinstance(obj, Runtime):  # invoked without run(): e.g. Typer's own test runner
         obj = Runtime()
         ctx.find_root().obj = obj
     return obj
-
-
-def render_record(record: JobRecord, runtime: Runtime, output: OutputFormat, query: Any) -> None:
-    if output is OutputFormat.json or query is not None:
-        from batchstat.output.jsondoc import write_json
-
-        write_json(record.to_dict(), runtime.out, query=query)
-    else:
-        from batchstat.output.table import print_job
-
-        print_job(record, runtime)
-
-
-def finish_get(record: JobRecord, runtime: Runtime, *, exit_status: bool) -> int:
-    """Diagnostics on stderr and the exit code of a ``get``."""
-    if record.state == JobState.NOT_FOUND:
-        note(
-            runtime,
-            f"{record.provider} job {record.id} was not found: the id is invalid, "
-            "or its results expired and were cleaned up.",
-        )
-        return ExitCode.NOT_FOUND
-    if record.provider == "alibaba" and record.terminal:
-        note(
-            runtime,
-            "note: Alibaba keeps results for 1 hour after the job ends; "
-            "download them before they expire.",
-        )
-    return record.outcome if exit_status else ExitCode.OK
-
-
-def note(runtime: Runtime, message: str) -> None:
-    runtime.err.write(message + "\n")
-    runtime.err.flush()

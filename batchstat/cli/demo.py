@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from batchstat.cli.common import note, runtime_of
+from batchstat.cli.common import runtime_of
 from batchstat.errors import ExitCode
 
 DEMO_IMAGES = [
@@ -40,12 +40,15 @@ def demo(
     """
     import secrets
 
-    from batchstat.cli import run
+    from batchstat.commands.watch import WatchRequest, run_watch
+    from batchstat.durations import parse_duration
     from batchstat.emulator import Emulator
     from batchstat.providers.alibaba import AlibabaConfig, AlibabaProvider
     from batchstat.providers.azure import AzureConfig, AzureProvider
 
-    runtime = runtime_of(ctx, long_running=True)
+    runtime = runtime_of(ctx)
+    request = WatchRequest(targets=[], interval=parse_duration(interval, option="--interval"))
+    request.timeout = 120.0
     key_id, secret, azure_key = "LTAI5tDemo", secrets.token_urlsafe(16), secrets.token_hex(16)
     emu = Emulator(
         alibaba_credentials={key_id: secret},
@@ -65,29 +68,19 @@ def demo(
         }
         env.pop("ALIBABA_CLOUD_SECURITY_TOKEN", None)
         demo_runtime = runtime.replace(env=env, secrets=[*runtime.secrets, secret, azure_key])
-        note(runtime, f"emulator started at {emu.base_url}")
+        runtime.say(f"emulator started at {emu.base_url}")
         ali = AlibabaProvider(AlibabaConfig.from_env(demo_runtime), demo_runtime)
         task_id = ali.submit(DEMO_IMAGES, "zh", "en")
-        note(runtime, f"submitted Alibaba image batch {task_id} ({len(DEMO_IMAGES)} images)")
+        runtime.say(f"submitted Alibaba image batch {task_id} ({len(DEMO_IMAGES)} images)")
         az = AzureProvider(AzureConfig.from_env(demo_runtime), demo_runtime)
         job_id = az.submit(DEMO_SOURCE, DEMO_TARGET, "fr")
-        note(runtime, f"submitted Azure document batch {job_id} ({len(DEMO_DOCUMENTS)} documents)")
-        code = run(
-            [
-                "watch",
-                f"alibaba:{task_id}",
-                f"azure:{job_id}",
-                "--interval",
-                interval,
-                "--timeout",
-                "2m",
-            ],
-            demo_runtime,
-        )
-    note(runtime, "")
-    note(runtime, REAL_CLOUDS)
+        runtime.say(f"submitted Azure document batch {job_id} ({len(DEMO_DOCUMENTS)} documents)")
+        request.targets = [f"alibaba:{task_id}", f"azure:{job_id}"]
+        code = run_watch(request, demo_runtime)
+    runtime.say("")
+    runtime.say(REAL_CLOUDS)
     # Both sample jobs include one failure by design: partial success is the expected end.
     if code == ExitCode.PARTIAL:
         raise typer.Exit(0)
-    note(runtime, f"demo did not end as designed (watch exit code {code})")
+    runtime.say(f"demo did not end as designed (watch exit code {code})")
     raise typer.Exit(code)

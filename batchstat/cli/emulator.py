@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from batchstat.cli.common import note, runtime_of
+from batchstat.cli.common import runtime_of
 from batchstat.errors import UsageError
 
 DEFAULT_ALIBABA_KEY_ID = "LTAI5tEmulatorKeyId"
@@ -55,7 +55,7 @@ def emulator(
     from batchstat.durations import parse_duration
     from batchstat.emulator import Emulator, ScenarioError
 
-    runtime = runtime_of(ctx, long_running=True)
+    runtime = runtime_of(ctx)
     emu = Emulator(
         host=host,
         port=port,
@@ -95,13 +95,12 @@ def emulator(
         for job_id in ids:
             runtime.out.write(f"# seeded: {provider}:{job_id}\n")
     runtime.out.flush()
-    note(
-        runtime,
+    runtime.say(
         f"batchstat emulator serving Alibaba at {base}/ and Azure at "
         f"{base}/translator; Ctrl-C stops it.",
     )
     try:
         emu.serve_forever()
     except KeyboardInterrupt:
-        note(runtime, "emulator stopped")
+        runtime.say("emulator stopped")
         raise typer.Exit(130) from None

@@ -7,15 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from batchstat.durations import format_duration
+from batchstat.durations import format_duration, spoken_duration
 from batchstat.model import JobRecord, JobState, Summary
-from batchstat.output.jsondoc import dumps
+from batchstat.output.formats import write_line
+from batchstat.providers import provider
 from batchstat.runtime import Runtime
 
 if TYPE_CHECKING:
     from batchstat.watch import WatchedJob
-
-ALIBABA_RETENTION = 3600.0
 
 
 def iso(ts: float) -> str:
@@ -52,66 +51,63 @@ def progress_text(record: JobRecord | None) -> str:
 
 
 def expiry_note(job: WatchedJob) -> str | None:
+    """When a provider deletes results, until when the finished job's URLs stay valid."""
     record = job.record
-    if record is None or record.provider != "alibaba" or not record.terminal:
+    if record is None or not record.terminal or job.finished_at is None:
         return None
-    if record.state == JobState.NOT_FOUND or job.finished_at is None:
+    spec = provider(record.provider)
+    if spec.retention is None or record.state == JobState.NOT_FOUND:
         return None
     return (
-        f"alibaba:{record.id} finished; its result URLs stay valid until about "
-        f"{iso(job.finished_at + ALIBABA_RETENTION)} (1 hour after the job ended)."
+        f"{job.target} finished; its result URLs stay valid until about "
+        f"{iso(job.finished_at + spec.retention)} "
+        f"({spoken_duration(spec.retention)} after the job ended)."
     )
 
 
-class NdjsonEvents:
-    """One JSON object per state change, on stdout, as it happens."""
+def change_lines(job: WatchedJob, *, with_status: bool) -> list[str]:
+    """What a state change says: the new state (unless a view shows it), an error, and
+    the expiry note."""
+    lines = []
+    record = job.record
+    if job.failure is not None:
+        lines.append(f"{job.target} error: {job.failure.message}")
+    elif record is not None and with_status:
+        lines.append(f"{job.target} {record.status} ({record.state}) {progress_text(record)}")
+    note = expiry_note(job)
+    if note:
+        lines.append(note)
+    return lines
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+
+class Observers(list[Any]):
+    """The watch's observers, told in order: progress views, NDJSON events and, later,
+    CI annotations; each implements what it needs of ``watch.Observer`` plus
+    ``start``/``stop``."""
+
+    def start(self, jobs: list[WatchedJob]) -> None:
+        for observer in self:
+            observer.start(jobs)
+
+    def stop(self) -> None:
+        for observer in self:
+            observer.stop()
 
     def changed(self, job: WatchedJob) -> None:
-        self.runtime.out.write(dumps(watch_document(job), pretty=False) + "\n")
-        self.runtime.out.flush()
-
-
-class LineProgress:
-    """Plain lines on stderr: one per state change, not one per poll."""
-
-    def __init__(self, runtime: Runtime, events: NdjsonEvents | None = None) -> None:
-        self.runtime = runtime
-        self.events = events
-
-    def _line(self, text: str) -> None:
-        self.runtime.err.write(f"{iso(self.runtime.clock())} {text}\n")
-        self.runtime.err.flush()
-
-    def changed(self, job: WatchedJob) -> None:
-        if self.events:
-            self.events.changed(job)
-        for text in self._change_lines(job):
-            self._line(text)
-        self._redraw()
-
-    def _change_lines(self, job: WatchedJob, *, with_status: bool = True) -> list[str]:
-        lines = []
-        record = job.record
-        if job.failure is not None:
-            lines.append(f"{job.target} error: {job.failure.message}")
-        elif record is not None and with_status:
-            lines.append(f"{job.target} {record.status} ({record.state}) {progress_text(record)}")
-        note = expiry_note(job)
-        if note:
-            lines.append(note)
-        return lines
-
-    def _redraw(self) -> None:
-        pass
+        for observer in self:
+            observer.changed(job)
 
     def polled(self, job: WatchedJob) -> None:
-        pass
+        for observer in self:
+            observer.polled(job)
 
     def warn(self, job: WatchedJob, message: str) -> None:
-        self._line(f"warning: {job.target}: {message}")
+        for observer in self:
+            observer.warn(job, message)
+
+
+class Observer:
+    """An observer that ignores everything: views override what they show."""
 
     def start(self, jobs: list[WatchedJob]) -> None:
         pass
@@ -119,13 +115,45 @@ class LineProgress:
     def stop(self) -> None:
         pass
 
+    def changed(self, job: WatchedJob) -> None:
+        pass
 
-class QuietProgress(LineProgress):
-    def _line(self, text: str) -> None:
+    def polled(self, job: WatchedJob) -> None:
+        pass
+
+    def warn(self, job: WatchedJob, message: str) -> None:
         pass
 
 
-class LiveProgress(LineProgress):
+class NdjsonEvents(Observer):
+    """One JSON object per state change, on stdout, as it happens."""
+
+    def __init__(self, runtime: Runtime, query: Any = None) -> None:
+        self.runtime = runtime
+        self.query = query
+
+    def changed(self, job: WatchedJob) -> None:
+        write_line(watch_document(job), self.runtime, self.query)
+
+
+class LineLog(Observer):
+    """Plain lines on stderr: one per state change, not one per poll (short CI logs)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def _line(self, text: str) -> None:
+        self.runtime.say(f"{iso(self.runtime.clock())} {text}")
+
+    def changed(self, job: WatchedJob) -> None:
+        for text in change_lines(job, with_status=True):
+            self._line(text)
+
+    def warn(self, job: WatchedJob, message: str) -> None:
+        self._line(f"warning: {job.target}: {message}")
+
+
+class LiveView(Observer):
     """A Rich live table on stderr: provider, id, state, progress, elapsed, next poll.
 
     Drawing costs about half a millisecond a row. Redrawing every row at every change
@@ -137,8 +165,8 @@ class LiveProgress(LineProgress):
 
     MIN_REDRAW_SECONDS = 0.25
 
-    def __init__(self, runtime: Runtime, events: NdjsonEvents | None = None) -> None:
-        super().__init__(runtime, events)
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
         self.jobs: list[WatchedJob] = []
         self.live: Any = None
         self._drawn_at: float | None = None
@@ -169,14 +197,20 @@ class LiveProgress(LineProgress):
             self.live = None
 
     def _line(self, text: str) -> None:
+        """A line printed above the live table (errors, notes, warnings)."""
         if self.live is None:
-            super()._line(text)
+            self.runtime.say(f"{iso(self.runtime.clock())} {text}")
         else:
-            self.live.console.print(text, markup=False, highlight=False)
+            self.live.console.print(self.runtime.scrub(text), markup=False, highlight=False)
 
-    def _change_lines(self, job: WatchedJob, *, with_status: bool = True) -> list[str]:
+    def changed(self, job: WatchedJob) -> None:
         # The state itself is in the live table; only errors and notes become lines.
-        return super()._change_lines(job, with_status=False)
+        for text in change_lines(job, with_status=False):
+            self._line(text)
+        self._redraw()
+
+    def warn(self, job: WatchedJob, message: str) -> None:
+        self._line(f"warning: {job.target}: {message}")
 
     def _redraw(self) -> None:
         if self.live is None:

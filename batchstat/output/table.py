@@ -7,6 +7,7 @@ import re
 from typing import IO, TYPE_CHECKING, Any
 
 from batchstat.model import JobRecord, JobState
+from batchstat.providers import provider
 from batchstat.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -104,15 +105,15 @@ def _cell(value: Any) -> str:
 
 
 def item_rows(record: JobRecord) -> tuple[list[str], list[list[str]]]:
-    header = ["IMAGE" if record.provider == "alibaba" else "DOCUMENT", "STATUS"]
-    if record.provider == "azure":
-        header.append("TO")
+    """The item table: the provider's noun and its extra columns come from the registry."""
+    spec = provider(record.provider)
+    header = [spec.noun.upper(), "STATUS"]
+    header += [title for title, _ in spec.item_columns]
     header += ["SOURCE URL", "RESULT URL", "ERROR"]
     rows = []
     for item in record.items or []:
         row = [_cell(item.id), _cell(item.status)]
-        if record.provider == "azure":
-            row.append(_cell(item.extra.get("target_language")))
+        row += [_cell(item.extra.get(key)) for _, key in spec.item_columns]
         row += [
             _cell(item.source_url),
             _cell(item.result_url),

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from batchstat.endpoints import Endpoint, parse_endpoint
+from batchstat.endpoints import Endpoint, parse_endpoint, proxies_for
 from batchstat.errors import (
     AuthError,
     BatchstatError,
@@ -25,7 +26,7 @@ from batchstat.errors import (
     UnavailableError,
     UsageError,
 )
-from batchstat.model import Item, JobRecord, JobState, Summary
+from batchstat.model import Item, JobRecord, JobState, State, Summary
 from batchstat.providers.base import ProviderBase
 from batchstat.retry import call_with_retries
 from batchstat.runtime import Runtime
@@ -37,7 +38,6 @@ ENV_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
 ENV_TOKEN = "ALIBABA_CLOUD_SECURITY_TOKEN"
 ENV_REGION = "ALIBABA_CLOUD_REGION_ID"
 ENV_ENDPOINT = "BATCHSTAT_ALIBABA_ENDPOINT"
-RESULT_RETENTION_SECONDS = 3600
 
 _REGION_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
 _TASK_ID_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
@@ -80,6 +80,9 @@ _AUTH_HINTS = {
     "InvalidTimeStamp.Expired": "Your system clock is off by more than 15 minutes; fix it.",
     "SignatureNonceUsed": "A request was replayed; try again.",
 }
+
+
+_NO_PROXY: dict[str, str | None] = {"http": None, "https": None}
 
 
 def default_host(region: str) -> str:
@@ -142,9 +145,18 @@ def validate_task_id(task_id: str) -> str:
     return task_id
 
 
-class AlibabaProvider(ProviderBase):
-    name = "alibaba"
+validate_id = validate_task_id
 
+
+def build(runtime: Runtime, settings: Mapping[str, Any], *, retries: int) -> AlibabaProvider:
+    """The adapter, from the environment and the flags' ``region`` and ``endpoint``."""
+    config = AlibabaConfig.from_env(
+        runtime, region=settings.get("region"), endpoint=settings.get("endpoint")
+    )
+    return AlibabaProvider(config, runtime, retries=retries)
+
+
+class AlibabaProvider(ProviderBase):
     default_connect_timeout = 5.0
     default_read_timeout = 10.0
 
@@ -174,8 +186,9 @@ class AlibabaProvider(ProviderBase):
                 auto_retry=False,  # retries are ours: the SDK never retries alimt anyway
                 connect_timeout=self._connect_timeout,
                 timeout=self._read_timeout,
-                # aliyunsdkcore ignores NO_PROXY: keep loopback traffic off any proxy.
-                proxy={"http": None, "https": None} if cfg.endpoint.loopback else None,
+                # A truthy mapping, or aliyunsdkcore reads HTTP(S)_PROXY itself and
+                # ignores NO_PROXY: the proxy for this host, or explicitly none.
+                proxy=proxies_for(cfg.endpoint, self.runtime.env) or _NO_PROXY,
             )
         return self._client
 
@@ -288,7 +301,8 @@ class AlibabaProvider(ProviderBase):
     def complete(self, record: JobRecord) -> JobRecord:
         return record
 
-    def get(self, task_id: str) -> JobRecord:
+    def get(self, task_id: str, *, items: bool = True) -> JobRecord:
+        """The status with retries; the images always come with it (``items`` is moot)."""
         validate_task_id(task_id)
         return call_with_retries(
             lambda: self.fetch(task_id),
@@ -319,6 +333,7 @@ def normalize(task_id: str, payload: dict[str, Any]) -> JobRecord:
     results = data.get("Result") or []
     items = [_image_item(index, entry) for index, entry in enumerate(results, start=1)]
     summary = Summary()
+    state: State
     if status == "finished":
         failed = sum(1 for item in items if not item.ok)
         summary = Summary(

@@ -14,14 +14,13 @@ Facts this adapter is built on (see the project's API notes):
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from batchstat.endpoints import Endpoint, parse_endpoint
+from batchstat.endpoints import Endpoint, parse_endpoint, proxies_for
 from batchstat.errors import (
     AuthError,
     BatchstatError,
@@ -31,9 +30,9 @@ from batchstat.errors import (
     UnavailableError,
     UsageError,
 )
-from batchstat.model import Item, JobRecord, JobState, Summary
+from batchstat.model import Item, JobRecord, JobState, State, Summary
 from batchstat.providers.base import ProviderBase
-from batchstat.retry import parse_retry_after
+from batchstat.retry import after_attempts, parse_retry_after
 from batchstat.runtime import Runtime
 
 ENV_ENDPOINT = "AZURE_DOCUMENT_TRANSLATION_ENDPOINT"
@@ -43,7 +42,7 @@ DEFAULT_API_VERSION = "2024-05-01"
 API_VERSIONS = ("2024-05-01", "2026-03-01")
 PAGE_SIZE = 100  # the service's maximum: fewer round trips for large jobs
 
-_STATES = {
+_STATES: dict[str, State] = {
     "notstarted": JobState.PENDING,
     "running": JobState.RUNNING,
     "cancelling": JobState.RUNNING,
@@ -119,9 +118,18 @@ def validate_job_id(job_id: str) -> str:
         ) from None
 
 
-class AzureProvider(ProviderBase):
-    name = "azure"
+validate_id = validate_job_id
 
+
+def build(runtime: Runtime, settings: Mapping[str, Any], *, retries: int) -> AzureProvider:
+    """The adapter, from the environment and the flags' ``endpoint`` and ``api_version``."""
+    config = AzureConfig.from_env(
+        runtime, endpoint=settings.get("endpoint"), api_version=settings.get("api_version")
+    )
+    return AzureProvider(config, runtime, retries=retries)
+
+
+class AzureProvider(ProviderBase):
     default_connect_timeout = 10.0
     default_read_timeout = 30.0
 
@@ -169,9 +177,8 @@ class AzureProvider(ProviderBase):
         them; ``~/.netrc`` is not read (the key header is the credential).
         """
         from azure.core.pipeline.transport import RequestsTransport
-        from requests.utils import get_environ_proxies
 
-        env = os.environ
+        env = self.runtime.env
         bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE")
         settings: dict[str, Any] = {
             "transport": RequestsTransport(
@@ -181,7 +188,7 @@ class AzureProvider(ProviderBase):
                 connection_verify=bundle or True,
             )
         }
-        proxies = get_environ_proxies(self.config.endpoint.base_url)
+        proxies = proxies_for(self.config.endpoint, env)
         if proxies:
             settings["proxies"] = proxies
         return settings
@@ -228,9 +235,12 @@ class AzureProvider(ProviderBase):
                 # one-off get it is final (the SDK already retried) and exits 7.
                 headers: Any = getattr(err.response, "headers", None) or {}
                 return TransientError(
-                    f"Azure Document Translation is unavailable (HTTP {status}"
-                    + (f", {code}" if code else "")
-                    + f") after {self.retries + 1} attempt(s).",
+                    after_attempts(
+                        f"Azure Document Translation is unavailable (HTTP {status}"
+                        + (f", {code}" if code else "")
+                        + ")",
+                        self.retries + 1,
+                    ),
                     "Try again later.",
                     retry_after=parse_retry_after(headers.get("Retry-After"), self.runtime.clock()),
                     throttled=status == 429,
@@ -241,7 +251,7 @@ class AzureProvider(ProviderBase):
         if isinstance(err, ServiceRequestError | ServiceResponseError):
             what = "timed out" if "timed out" in str(err).lower() else "failed"
             return TransientError(
-                f"the connection to {base} {what} after {self.retries + 1} attempt(s).",
+                after_attempts(f"the connection to {base} {what}", self.retries + 1),
                 "Check the network, the endpoint and any proxy settings.",
             )
         return UnavailableError(f"Azure request failed: {self._safe(str(err)).splitlines()[0]}")
@@ -293,9 +303,10 @@ class AzureProvider(ProviderBase):
         updated.request_id, updated.retry_after = record.request_id, record.retry_after
         return updated
 
-    def get(self, job_id: str, *, documents: bool = True) -> JobRecord:
-        # Retries happen inside the SDK pipeline (JitteredRetryPolicy).
-        return self.fetch(validate_job_id(job_id), documents=documents)
+    def get(self, job_id: str, *, items: bool = True) -> JobRecord:
+        """The status and, with ``items``, every document; retries happen inside the SDK
+        pipeline (JitteredRetryPolicy)."""
+        return self.fetch(validate_job_id(job_id), documents=items)
 
     def _documents(self, job_id: str) -> Iterator[Item]:
         from azure.core.rest import HttpRequest
@@ -443,7 +454,7 @@ def normalize(raw: dict[str, Any], items: list[Item] | None) -> JobRecord:
         cancelled=count("cancelled"),
         characters_charged=charged,
     )
-    state = _STATES.get(status.lower(), JobState.RUNNING)
+    state: State = _STATES.get(status.lower(), JobState.RUNNING)
     if state == JobState.SUCCEEDED and (summary.failed or 0) > 0:
         state = JobState.PARTIALLY_SUCCEEDED
     return JobRecord(

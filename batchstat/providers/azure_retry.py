@@ -12,6 +12,8 @@ from typing import Any
 
 from azure.core.pipeline.policies import RetryPolicy
 
+from batchstat.retry import jittered
+
 
 class JitteredRetryPolicy(RetryPolicy):
     """Retries 408/429/5xx and connection errors; ``Retry-After`` wins over backoff."""
@@ -28,7 +30,7 @@ class JitteredRetryPolicy(RetryPolicy):
         if attempts < 1:
             return 0.0
         ceiling = min(settings["max_backoff"], settings["backoff"] * (2 ** (attempts - 1)))
-        return ceiling / 2 + self._rng.random() * ceiling / 2
+        return jittered(ceiling, self._rng)
 
     def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
         delay = self.get_retry_after(response) if response is not None else None

@@ -9,7 +9,8 @@ from batchstat.runtime import Runtime
 
 
 class ProviderBase:
-    name = ""
+    """Settings, runtime and the lazily built SDK client of an adapter (see ``Adapter``)."""
+
     default_connect_timeout = 10.0
     default_read_timeout = 30.0
 

@@ -284,25 +284,27 @@ def test_next_links_are_pinned_to_the_endpoint_and_api_version():
         provider._safe_next_link("https://evil.example.net/translator/document/batches/x")
 
 
-def _no_proxy_variables(monkeypatch):
-    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-
-
-def test_proxy_variables_are_honoured(cli, emulator, monkeypatch):
-    # The environment is read once per client, not per request: it must still be read.
+@pytest.mark.parametrize("provider", ["azure", "alibaba"])
+def test_proxy_variables_are_honoured(cli, emulator, provider):
+    # Both SDKs take the proxy batchstat resolves from the environment it was given
+    # (aliyunsdkcore would ignore NO_PROXY on its own).
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         dead = sock.getsockname()[1]
-    job = emulator.azure.add_job(documents=docs(1), stages=[Stage("Succeeded")])
-    _no_proxy_variables(monkeypatch)
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
-    through_dead_proxy = cli("azure", "get", job, "--retries", "0")
-    assert through_dead_proxy.code == 7
-    assert requests_to(emulator, job) == []  # nothing went straight to the endpoint
+    if provider == "azure":
+        job = emulator.azure.add_job(documents=docs(1), stages=[Stage("Succeeded")])
+    else:
+        job = emulator.alibaba.add_job(
+            images=["https://img.example.com/a.png"], stages=[Stage("finished")]
+        )
+    proxy = {"HTTP_PROXY": f"http://127.0.0.1:{dead}"}
+    through_dead_proxy = cli(provider, "get", job, "--retries", "0", env=proxy)
+    assert through_dead_proxy.code == 7, through_dead_proxy.stderr
+    assert emulator.requests == []  # nothing went straight to the endpoint
 
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    assert get_json(cli, job)["state"] == "succeeded"
+    for bypass in ("127.0.0.1", "localhost,127.0.0.1:" + emulator.base_url.rsplit(":", 1)[1], "*"):
+        direct = cli(provider, "get", job, "-o", "json", env={**proxy, "NO_PROXY": bypass})
+        assert direct.code == 0, (bypass, direct.stderr)
+        assert json.loads(direct.stdout)["state"] == "succeeded"

@@ -1,0 +1,114 @@
+"""``watch``: wait for jobs on any provider, show their progress, exit with their outcome."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from batchstat.errors import ExitCode, UsageError
+from batchstat.providers import PROVIDERS, provider, target_examples
+from batchstat.runtime import Runtime
+
+
+@dataclass
+class WatchRequest:
+    """What ``batchstat watch`` was asked. Durations are in seconds."""
+
+    targets: list[str]  # PROVIDER:ID texts; "-" reads more from stdin
+    interval: float = 5.0
+    timeout: float | None = None
+    stall_warning: float = 600.0
+    output: str = "table"
+    query: str | None = None
+    quiet: bool = False
+    max_errors: int = 10
+    # Requests per second per provider; a provider not named gets its registry default.
+    rates: dict[str, float] = field(default_factory=dict)
+    # Per provider, the settings its adapter is built from (endpoint, region, ...).
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def read_targets(texts: list[str], runtime: Runtime) -> list[str]:
+    """The targets, with ``-`` replaced by the lines of stdin (blank lines and ``#``
+    comments skipped)."""
+    out: list[str] = []
+    for text in texts:
+        if text != "-":
+            out.append(text)
+            continue
+        for line in runtime.input_lines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                out.append(line)
+    return out
+
+
+def run_watch(request: WatchRequest, runtime: Runtime) -> int:
+    from batchstat.output.formats import choose
+    from batchstat.output.jsondoc import compile_query
+    from batchstat.output.progress import LineLog, LiveView, NdjsonEvents, Observers
+    from batchstat.watch import Watch, WatchOptions, parse_target
+
+    query = compile_query(request.query)
+    fmt = choose(request.output, query)
+    parsed = list(dict.fromkeys(parse_target(t) for t in read_targets(request.targets, runtime)))
+    if not parsed:
+        raise UsageError("no targets to watch.", f"Give {target_examples()}.")
+    names = list(dict.fromkeys(t.provider for t in parsed))
+    # Every provider's configuration is checked before the first request goes out.
+    # retries=0: the watch loop owns retries (and honours Retry-After itself).
+    adapters = {
+        name: provider(name).build(runtime, request.settings.get(name), retries=0) for name in names
+    }
+    options = WatchOptions(
+        interval=request.interval,
+        timeout=request.timeout,
+        stall_warning=request.stall_warning,
+        max_errors=request.max_errors,
+        rates={
+            name: request.rates.get(name, spec.default_rate) for name, spec in PROVIDERS.items()
+        },
+        workers=runtime.watch_workers,
+    )
+
+    observers = Observers()
+    if fmt.streams:
+        observers.append(NdjsonEvents(runtime, query))
+    if not request.quiet:
+        observers.append(LiveView(runtime) if runtime.is_tty("stderr") else LineLog(runtime))
+
+    engine = Watch(parsed, adapters, runtime, options, observers)
+    observers.start(engine.jobs)
+    interrupted = False
+    try:
+        code = engine.run()
+    except KeyboardInterrupt:
+        interrupted = True
+        code = ExitCode.INTERRUPTED
+    finally:
+        observers.stop()
+
+    unfinished = [job for job in engine.jobs if not job.done]
+    if interrupted or engine.timed_out:
+        why = "interrupted" if interrupted else "timed out"
+        for job in unfinished:
+            last = job.record.status if job.record else "not polled yet"
+            runtime.say(f"{why}: {job.target} is still {last}")
+        if unfinished:
+            resume = " ".join(str(job.target) for job in unfinished)
+            runtime.say(f"resume with: batchstat watch {resume}")
+    if not fmt.streams:
+        from batchstat.output.formats import Shown
+        from batchstat.output.progress import watch_document
+
+        shown = [
+            Shown(
+                job.record,
+                functools.partial(watch_document, job),
+                None if job.failure is None else f"{job.target}: {job.failure.message}",
+            )
+            for job in engine.jobs
+        ]
+        fmt.write(shown, runtime, query, True)
+    return code

@@ -87,6 +87,7 @@ class WatchedJob:
     progress_mark: Any = None
     stall_warned: bool = False
     finished_at: float | None = None
+    last_poll: float = float("-inf")  # when the last poll went out (never: oldest)
 
     @property
     def exit_code(self) -> int:
@@ -182,7 +183,9 @@ class Watch:
                     self.timed_out = True
                     break
                 self._warn_stalls(now)
-                for job in sorted(active, key=lambda j: j.due):
+                # Fair to every job: the longest due first, ties to the one polled least
+                # recently, so a budget smaller than the jobs' needs starves none of them.
+                for job in sorted(active, key=lambda j: (j.due, j.last_poll)):
                     if job.in_flight or job.due > now:
                         continue
                     slot = self.budgets.setdefault(job.target.provider, ProviderBudget(0)).reserve(
@@ -232,6 +235,7 @@ class Watch:
 
     def _dispatch(self, job: WatchedJob, *, inline: bool) -> None:
         job.in_flight = True
+        job.last_poll = self.runtime.clock()
         if inline:
             self._results.put(self._poll(job))
         else:
@@ -295,7 +299,8 @@ class Watch:
                 delay = self.backoff.delay(
                     job.errors - 1, throttled=err.throttled, rng=self.runtime.rng
                 )
-            throttle_wait = PROVIDERS[job.target.provider].throttle_wait
+            spec = PROVIDERS.get(job.target.provider)
+            throttle_wait = spec.throttle_wait if spec is not None else None
             if err.throttled and err.retry_after is None and throttle_wait is not None:
                 # What throttling means for the whole provider (Alibaba: blocked until
                 # the next minute, so asking sooner only prolongs it).

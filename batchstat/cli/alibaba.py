@@ -11,6 +11,7 @@ from batchstat.cli.common import (
     ProviderOption,
     QueryOption,
     RetriesOption,
+    output_name,
     runtime_of,
 )
 
@@ -66,7 +67,7 @@ def get(
         "alibaba",
         task_id,
         settings={"region": region, "endpoint": endpoint},
-        output=output.value,
+        output=output_name(output),
         query=query,
         exit_status=exit_status,
         retries=retries,

@@ -11,6 +11,7 @@ from batchstat.cli.common import (
     ProviderOption,
     QueryOption,
     RetriesOption,
+    output_name,
     runtime_of,
 )
 from batchstat.providers.azure import API_VERSIONS, DEFAULT_API_VERSION
@@ -72,7 +73,7 @@ def get(
         "azure",
         job_id,
         settings={"endpoint": endpoint, "api_version": api_version},
-        output=output.value,
+        output=output_name(output),
         query=query,
         exit_status=exit_status,
         retries=retries,

@@ -1,16 +1,23 @@
 """Pieces every command shares: the options that mean the same everywhere, the runtime."""
 
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from batchstat.output.formats import FORMATS
 from batchstat.runtime import Runtime
 
+# The choices of -o, from the one table of formats (Typer reads choices from an Enum).
+if TYPE_CHECKING:
+    OutputName = str
+else:
+    OutputName = Enum("OutputName", {name: name for name in FORMATS}, type=str)
 
-# The choices of -o, from the one table of formats.
-OutputName: Any = Enum("OutputName", {name: name for name in FORMATS}, type=str)
+
+def output_name(value: Any) -> str:
+    """The format name a parsed ``-o`` stands for."""
+    return str(getattr(value, "value", value))
 
 
 def output_option(help: str) -> Any:

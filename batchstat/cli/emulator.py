@@ -19,14 +19,31 @@ def emulator(
         int, typer.Option("--port", min=0, max=65535, help="0 picks a free port.")
     ] = 8080,
     alibaba_access_key_id: Annotated[
-        str, typer.Option("--alibaba-access-key-id", help="AccessKeyId the emulator accepts.")
+        str,
+        typer.Option(
+            "--alibaba-access-key-id",
+            envvar="BATCHSTAT_EMULATOR_ALIBABA_ACCESS_KEY_ID",
+            help="AccessKeyId the emulator accepts.",
+        ),
     ] = DEFAULT_ALIBABA_KEY_ID,
     alibaba_access_key_secret: Annotated[
         str,
-        typer.Option("--alibaba-access-key-secret", help="Its secret (signatures are verified)."),
+        typer.Option(
+            "--alibaba-access-key-secret",
+            envvar="BATCHSTAT_EMULATOR_ALIBABA_ACCESS_KEY_SECRET",
+            # Named in the text: "[env var: ...]" would split this long name mid-word at 80 columns.
+            show_envvar=False,
+            help="Its secret (signatures are verified). Env var (kept out of ps): "
+            "BATCHSTAT_EMULATOR_ALIBABA_ACCESS_KEY_SECRET",
+        ),
     ] = DEFAULT_ALIBABA_SECRET,
     azure_key: Annotated[
-        str, typer.Option("--azure-key", help="Ocp-Apim-Subscription-Key the emulator accepts.")
+        str,
+        typer.Option(
+            "--azure-key",
+            envvar="BATCHSTAT_EMULATOR_AZURE_KEY",
+            help="Ocp-Apim-Subscription-Key the emulator accepts (the env var keeps it out of ps).",
+        ),
     ] = DEFAULT_AZURE_KEY,
     scenario: Annotated[
         str | None,

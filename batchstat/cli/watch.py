@@ -15,6 +15,7 @@ from batchstat.cli.common import (
     OutputName,
     ProviderOption,
     QueryOption,
+    output_name,
     output_option,
     runtime_of,
 )
@@ -101,7 +102,7 @@ def watch(
         interval=parse_duration(interval, option="--interval"),
         timeout=None if timeout is None else parse_duration(timeout, option="--timeout"),
         stall_warning=parse_duration(stall_warning, option="--stall-warning"),
-        output=output.value,
+        output=output_name(output),
         query=query,
         quiet=quiet,
         max_errors=max_errors,

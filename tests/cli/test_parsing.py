@@ -1,0 +1,146 @@
+"""Flags -> request objects, with no SDK, no server and no clock: each command hands its
+request to ``Runtime.on_request`` instead of running it."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from batchstat.cli import run
+from batchstat.commands.get import GetRequest
+from batchstat.commands.watch import WatchRequest, read_targets
+from batchstat.runtime import Runtime
+
+JOB = "727bf148-f327-47a0-9481-abae6362f11e"
+
+
+def parse(*argv: str) -> object:
+    seen: list[object] = []
+
+    def capture(request: object) -> int:
+        seen.append(request)
+        return 0
+
+    err = io.StringIO()
+    code = run(list(argv), Runtime(env={}, stderr=err, stdout=io.StringIO(), on_request=capture))
+    assert code == 0, err.getvalue()
+    (request,) = seen
+    return request
+
+
+def test_alibaba_get_flags():
+    assert parse(
+        "alibaba", "get", "T-1", "--region", "cn-shanghai", "-o", "JSON", "--exit-status"
+    ) == GetRequest(
+        "alibaba",
+        "T-1",
+        settings={"region": "cn-shanghai", "endpoint": None},
+        output="json",
+        exit_status=True,
+    )
+
+
+def test_azure_get_flags():
+    assert parse(
+        "azure",
+        "get",
+        JOB,
+        "--endpoint",
+        "https://res.example.com",
+        "--api-version",
+        "2026-03-01",
+        "--no-documents",
+        "--query",
+        "summary",
+        "--retries",
+        "5",
+    ) == GetRequest(
+        "azure",
+        JOB,
+        settings={"endpoint": "https://res.example.com", "api_version": "2026-03-01"},
+        query="summary",
+        retries=5,
+        items=False,
+    )
+
+
+def test_watch_defaults():
+    request = parse("watch", f"azure:{JOB}")
+    assert request == WatchRequest(
+        targets=[f"azure:{JOB}"],
+        settings={
+            "alibaba": {"endpoint": None, "region": None},
+            "azure": {"endpoint": None, "api_version": None},
+        },
+    )
+
+
+def test_watch_flags_reach_each_provider():
+    request = parse(
+        "watch",
+        "alibaba:T-1",
+        f"azure:{JOB}",
+        "--interval",
+        "1m30s",
+        "--timeout",
+        "2h",
+        "--stall-warning",
+        "0",
+        "-o",
+        "ndjson",
+        "--query",
+        "state",
+        "-q",
+        "--max-errors",
+        "3",
+        "--alibaba-endpoint",
+        "http://127.0.0.1:9",
+        "--region",
+        "ap-southeast-1",
+        "--azure-endpoint",
+        "https://res.example.com",
+        "--api-version",
+        "2026-03-01",
+        "--alibaba-rate",
+        "1.5",
+        "--azure-rate",
+        "0",
+    )
+    assert request == WatchRequest(
+        targets=["alibaba:T-1", f"azure:{JOB}"],
+        interval=90.0,
+        timeout=7200.0,
+        stall_warning=0.0,
+        output="ndjson",
+        query="state",
+        quiet=True,
+        max_errors=3,
+        rates={"alibaba": 1.5, "azure": 0.0},
+        settings={
+            "alibaba": {"endpoint": "http://127.0.0.1:9", "region": "ap-southeast-1"},
+            "azure": {"endpoint": "https://res.example.com", "api_version": "2026-03-01"},
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["watch", "alibaba:T", "--interval", "soon"], "--interval: 'soon' is not a duration."),
+        (["watch", "alibaba:T", "-o", "xml"], "Invalid value for '--output' / '-o'"),
+        (["alibaba", "get", "T", "--retries", "99"], "Invalid value for '--retries'"),
+    ],
+)
+def test_bad_flags_are_usage_errors_before_any_request(argv, message):
+    err = io.StringIO()
+    seen: list[object] = []
+    code = run(argv, Runtime(env={}, stderr=err, on_request=seen.append))
+    assert code == 2
+    assert message in err.getvalue()
+    assert seen == []
+
+
+def test_stdin_targets_skip_blanks_and_comments():
+    runtime = Runtime(env={}, stdin=io.StringIO("alibaba:A\n\n# a comment\n  azure:B  \n"))
+    assert read_targets(["x:1", "-"], runtime) == ["x:1", "alibaba:A", "azure:B"]

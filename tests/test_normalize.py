@@ -89,6 +89,9 @@ def test_alibaba_without_a_status_is_the_service_fault():
         alibaba.normalize("T", {"Code": 200, "Data": {}})
 
 
+JOB = "727bf148-f327-47a0-9481-abae6362f11e"
+
+
 def az(status, summary=None, **extra):
     return {
         "id": "727bf148-f327-47a0-9481-abae6362f11e",
@@ -123,7 +126,7 @@ def az(status, summary=None, **extra):
     ],
 )
 def test_azure_states(status, state):
-    record = azure.normalize(az(status), None)
+    record = azure.normalize(az(status), None, JOB)
     assert (record.status, record.state) == (status, state)
 
 
@@ -171,7 +174,7 @@ def test_azure_summary_timestamps_and_partial_success():
             }
         ),
     ]
-    record = azure.normalize(raw, docs)
+    record = azure.normalize(raw, docs, JOB)
     assert record.state == "partially_succeeded"
     assert record.created == "2021-03-23T07:03:30.013631Z"  # microseconds at most
     # the job total reads 0 while documents report charges: their sum is shown
@@ -203,6 +206,7 @@ def test_azure_job_error_keeps_its_inner_error():
             },
         ),
         None,
+        JOB,
     )
     assert record.state == "failed"
     assert record.error is not None
@@ -210,7 +214,7 @@ def test_azure_job_error_keeps_its_inner_error():
 
 
 def test_azure_missing_counts_read_as_unknown():
-    record = azure.normalize(az("Running", {"total": 4}), None)
+    record = azure.normalize(az("Running", {"total": 4}), None, JOB)
     assert record.summary.total == 4 and record.summary.failed is None
 
 
@@ -225,3 +229,9 @@ def test_azure_missing_counts_read_as_unknown():
 )
 def test_azure_timestamps(value, expected):
     assert azure.normalize_timestamp(value) == expected
+
+
+def test_azure_id_is_the_one_asked_for_whatever_the_body_says():
+    record = azure.normalize({**az("Running"), "id": "something-else"}, None, JOB)
+    assert record.id == JOB
+    assert azure.document_item({"documentId": "d-9", "status": "Running"}).id == "d-9"

@@ -277,7 +277,7 @@ class AzureProvider(ProviderBase):
             raise self._translate_errors(err, job_id) from None
         except ValueError:
             raise UnavailableError("Azure answered with a body that is not JSON.") from None
-        record = normalize(raw, items)
+        record = normalize(raw, items, job_id)
         record.request_id = _request_id(response.headers)
         record.retry_after = parse_retry_after(
             response.headers.get("Retry-After"), self.runtime.clock()
@@ -299,7 +299,7 @@ class AzureProvider(ProviderBase):
             items = list(self._documents(record.id))
         except AzureError as err:
             raise self._translate_errors(err, record.id) from None
-        updated = normalize(record.raw, items)
+        updated = normalize(record.raw, items, record.id)
         updated.request_id, updated.retry_after = record.request_id, record.retry_after
         return updated
 
@@ -415,7 +415,8 @@ def normalize_error(error: Any) -> dict[str, Any] | None:
 def document_item(doc: dict[str, Any]) -> Item:
     status = str(doc.get("status") or "")
     return Item(
-        id=str(doc.get("id") or ""),
+        # "documentId" in the published 2024-05-01 example; "id" in the schema.
+        id=str(doc.get("id") or doc.get("documentId") or ""),
         status=status,
         ok=_ITEM_OK.get(status.lower()),
         source_url=doc.get("sourcePath") or None,
@@ -431,7 +432,9 @@ def document_item(doc: dict[str, Any]) -> Item:
     )
 
 
-def normalize(raw: dict[str, Any], items: list[Item] | None) -> JobRecord:
+def normalize(raw: dict[str, Any], items: list[Item] | None, job_id: str) -> JobRecord:
+    """The record of job ``job_id``: the id asked for, whatever the body calls it (the
+    published 2024-05-01 examples say ``translationId``)."""
     status = str(raw.get("status") or "")
     counts = raw.get("summary") or {}
 
@@ -459,7 +462,7 @@ def normalize(raw: dict[str, Any], items: list[Item] | None) -> JobRecord:
         state = JobState.PARTIALLY_SUCCEEDED
     return JobRecord(
         provider="azure",
-        id=str(raw.get("id") or ""),
+        id=job_id,
         status=status,
         state=state,
         created=normalize_timestamp(raw.get("createdDateTimeUtc")),

@@ -144,3 +144,32 @@ def test_bad_flags_are_usage_errors_before_any_request(argv, message):
 def test_stdin_targets_skip_blanks_and_comments():
     runtime = Runtime(env={}, stdin=io.StringIO("alibaba:A\n\n# a comment\n  azure:B  \n"))
     assert read_targets(["x:1", "-"], runtime) == ["x:1", "alibaba:A", "azure:B"]
+
+
+@pytest.mark.parametrize(
+    "argv, collected", [(["watch", "alibaba:T"], True), (["alibaba", "get", "T"], False)]
+)
+def test_long_running_commands_turn_the_garbage_collector_back_on(argv, collected):
+    # The console script starts with the cyclic GC off (batchstat/__main__.py); the
+    # commands registered as long-running turn it on before they run.
+    import gc
+
+    states: list[bool] = []
+
+    def capture(request: object) -> int:
+        states.append(gc.isenabled())
+        return 0
+
+    gc.disable()
+    try:
+        assert run(argv, Runtime(env={}, on_request=capture)) == 0
+    finally:
+        gc.enable()
+    assert states == [collected]
+
+
+def test_which_commands_are_long_running_is_declared_in_one_table():
+    from batchstat.cli import commands
+
+    table = commands()
+    assert {name for name, c in table.items() if c.long_running} == {"watch", "emulator", "demo"}

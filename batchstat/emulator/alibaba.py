@@ -157,12 +157,15 @@ class AlibabaImage:
     """One image of a batch and how its translation ends.
 
     A failed image left at Code 200 gets Code 107 (System.TranslateError) instead.
+    `final_url` and `inpainting_url` replace the emulator's own result URLs, verbatim.
     """
 
     source_url: str
     success: bool = True
     code: int = 200
     message: str = "OK"
+    final_url: str | None = None
+    inpainting_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.success and self.code == 200:
@@ -187,6 +190,7 @@ class AlibabaJob:
     source_language: str | None = None
     target_language: str | None = None
     field: str = "general"
+    request_id: str | None = None  # RequestId of every poll answer; None: a new UUID each
 
 
 def default_stages() -> list[Stage]:
@@ -229,10 +233,13 @@ class AlibabaEmulator:
         stages: Sequence[Stage] | None = None,
         task_id: str | None = None,
         code_as_string: bool = False,
+        request_id: str | None = None,
     ) -> str:
+        """Seed a job. Every string (stage statuses included) is answered verbatim."""
         with self._lock:
             job = self._create_job(images, stages or default_stages(), task_id)
             job.code_as_string = code_as_string
+            job.request_id = request_id
             return job.task_id
 
     def status(self, task_id: str) -> str:
@@ -444,7 +451,9 @@ class AlibabaEmulator:
             return self._missing_business_param(request, "TaskId")
         job = self.jobs.get(task_id)
         status, results, as_string = "invalid", [], False
+        request_id = new_request_id()
         if job is not None:
+            request_id = _or(job.request_id, request_id)
             now = self.clock()
             status = self._visible_status(job, now)
             as_string = job.code_as_string
@@ -457,7 +466,7 @@ class AlibabaEmulator:
         body = {
             "Code": "200" if as_string else 200,
             "Message": "OK",
-            "RequestId": new_request_id(),
+            "RequestId": request_id,
             "Data": {"Status": status, "Result": results},
         }
         return json_reply(200, body)
@@ -469,8 +478,8 @@ class AlibabaEmulator:
         if image.success:
             file_base = f"{base_url}/files/alibaba/{job.task_id}/{number}"
             if job.editor_data:
-                item["InPaintingUrl"] = f"{file_base}-inpainting.png"
-            item["FinalImageUrl"] = f"{file_base}.png"
+                item["InPaintingUrl"] = _or(image.inpainting_url, f"{file_base}-inpainting.png")
+            item["FinalImageUrl"] = _or(image.final_url, f"{file_base}.png")
             if job.editor_data:
                 item["TemplateJson"] = json.dumps(
                     {"TemplateJson": f"emulator template for image {number}"}
@@ -508,6 +517,10 @@ class AlibabaEmulator:
         )
         self.jobs[job.task_id] = job
         return job
+
+
+def _or(override: str | None, default: str) -> str:
+    return default if override is None else override  # "" is a value a test may want
 
 
 def new_request_id() -> str:

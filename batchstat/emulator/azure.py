@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from .clock import Clock, iso_utc_7
 from .faults import Fault
@@ -29,6 +29,11 @@ API_VERSIONS = ("2024-05-01", "2026-03-01")
 BATCHES_PATH = "/translator/document/batches"
 MAX_PAGE_SIZE = 100
 NEXT_LINK_KEYS = ("nextLink", "@nextLink", "both")
+# normal: a link while items remain; endless: every page links to a new $skip, forever;
+# foreign: every page links to the same listing on another host (foreign_base_url).
+NEXT_LINK_MODES = ("normal", "endless", "foreign")
+FOREIGN_HOST = "127.0.0.2"  # loopback, yet another origin than 127.0.0.1
+REQUEST_ID_HEADERS = ("apim-request-id", "x-requestid")
 JOB_STATUSES = (
     "NotStarted",
     "Running",
@@ -104,7 +109,11 @@ def normalize_status(status: str) -> str:
 
 @dataclass
 class AzureDocument:
-    """One document of a batch and the state it ends in."""
+    """One document of a batch and the state it ends in.
+
+    `path` replaces the translated document's location, verbatim and whatever the status;
+    None shows the emulator's own file URL once the document Succeeded.
+    """
 
     source_url: str
     target_language: str = "fr"
@@ -112,6 +121,7 @@ class AzureDocument:
     error: dict[str, Any] | None = None
     characters: int = 120
     id: str | None = None
+    path: str | None = None
 
     @classmethod
     def from_url(cls, url: str, target_language: str = "fr") -> AzureDocument:
@@ -129,6 +139,9 @@ class AzureJob:
     error: dict[str, Any] | None = None
     retry_after: int | None = 1
     cancel_requested: bool = False
+    request_id: str | None = None  # sent as apim-request-id and x-requestid when set
+    created_date_time_utc: str | None = None  # verbatim timestamps for the job and its documents
+    last_action_date_time_utc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +239,8 @@ class AzureEmulator:
         self._listings: dict[str, tuple[Any, list[_ListedItem]]] = {}  # job id -> (state, items)
         self.page_size = 50
         self.next_link_key = "nextLink"
+        self.next_link_mode = "normal"  # see NEXT_LINK_MODES
+        self.foreign_base_url: str | None = None  # None: http://127.0.0.2:<the emulator's port>
         # Life of jobs made by POST batches; None: NotStarted 1 s, Running 2 s, then terminal.
         self.created_job_stages: list[Stage] | None = None
         self.created_job_retry_after: int | None = 1
@@ -240,12 +255,21 @@ class AzureEmulator:
         job_id: str | None = None,
         error: dict[str, Any] | None = None,
         retry_after: int | None = 1,
+        request_id: str | None = None,
+        created_date_time_utc: str | None = None,
+        last_action_date_time_utc: str | None = None,
     ) -> str:
+        """Seed a job. Every string (stage statuses included) is answered verbatim."""
+        if request_id is not None and ("\r" in request_id or "\n" in request_id):
+            raise ValueError("request_id must not contain CR or LF (it is a header value)")
         entries = [AzureDocument.from_url(d) if isinstance(d, str) else d for d in documents]
         with self._lock:
             job = self._create_job(entries, stages or default_stages(entries), job_id)
             job.error = error
             job.retry_after = retry_after
+            job.request_id = request_id
+            job.created_date_time_utc = created_date_time_utc
+            job.last_action_date_time_utc = last_action_date_time_utc
             return job.id
 
     def add_container(self, source_url_prefix: str, names: Sequence[str]) -> None:
@@ -309,16 +333,20 @@ class AzureEmulator:
             return reply
         with self._lock:
             try:
-                return handler()
+                reply = handler()
             except _BadRequest as bad:
-                return service_error(400, "InvalidArgument", bad.message, bad.inner_code)
+                reply = service_error(400, "InvalidArgument", bad.message, bad.inner_code)
             except _NotFound:
-                return service_error(
+                reply = service_error(
                     404,
                     "ResourceNotFound",
                     "Cannot find the requested translation operation.",
                     "NotFound",
                 )
+            job = None if job_id is None else self.jobs.get(job_id.lower())
+            if job is not None and job.request_id is not None:
+                reply.headers.update(dict.fromkeys(REQUEST_ID_HEADERS, job.request_id))
+            return reply
 
     def file_content(self, job_id: str, name: str) -> bytes | None:
         """Bytes behind a Succeeded document's `path`."""
@@ -518,10 +546,11 @@ class AzureEmulator:
         status = job.lifecycle.status(now)
         states = self._document_states(job, status)
         counts = Counter(doc_status for _, doc_status in states)
+        created, last_action = _timestamps(job, now)
         payload: dict[str, Any] = {
             "id": job.id,
-            "createdDateTimeUtc": iso_utc_7(job.created_at),
-            "lastActionDateTimeUtc": iso_utc_7(job.lifecycle.entered_at(now)),
+            "createdDateTimeUtc": created,
+            "lastActionDateTimeUtc": last_action,
             "status": status,
             "summary": {
                 "total": len(states),
@@ -571,12 +600,13 @@ class AzureEmulator:
         page would otherwise cost the emulator O(n^2) and measure it instead of the client.
         """
         status = job.lifecycle.status(now)
-        last_action = iso_utc_7(job.lifecycle.entered_at(now))
-        created = iso_utc_7(job.created_at)
+        created, last_action = _timestamps(job, now)
 
         def render(doc: AzureDocument, doc_status: str) -> dict[str, Any]:
             view: dict[str, Any] = {}
-            if doc_status == "Succeeded":
+            if doc.path is not None:
+                view["path"] = doc.path
+            elif doc_status == "Succeeded":
                 extension = _extension(doc.source_url)
                 view["path"] = f"{base_url}/files/azure/{job.id}/{doc.id}{extension}"
             view.update(
@@ -615,7 +645,9 @@ class AzureEmulator:
         window = selected[query.skip : end]
         page = window[: query.page_size]
         body: dict[str, Any] = {"value": [item.render() for item in page]}
-        if len(window) > len(page):
+        if self.next_link_mode not in NEXT_LINK_MODES:
+            raise ValueError(f"next_link_mode must be one of {NEXT_LINK_MODES}")
+        if len(window) > len(page) or self.next_link_mode != "normal":
             link = self._next_link(request, query, len(page))
             if self.next_link_key not in NEXT_LINK_KEYS:
                 raise ValueError(f"next_link_key must be one of {NEXT_LINK_KEYS}")
@@ -626,14 +658,21 @@ class AzureEmulator:
         return json_reply(200, body)
 
     def _next_link(self, request: Request, query: _ListQuery, consumed: int) -> str:
-        params: dict[str, str] = {"$skip": str(query.skip + consumed)}
-        if query.top is not None:
-            params["$top"] = str(query.top - consumed)
+        endless = self.next_link_mode == "endless"
+        # Endless: a whole page further each time, so every link differs even past the end.
+        params: dict[str, str] = {
+            "$skip": str(query.skip + (query.page_size if endless else consumed))
+        }
+        if query.top is not None and not endless:  # a shrinking $top would end the chain
+            params["$top"] = str(max(query.top - consumed, 0))
         params["$maxpagesize"] = str(query.page_size)
         params.update(query.carried_filters)
         params["api-version"] = request.query.get("api-version", API_VERSIONS[0])
         encoded = urlencode(params, safe=",$:", quote_via=quote)
-        return f"{request.base_url}{request.path}?{encoded}"
+        base = request.base_url
+        if self.next_link_mode == "foreign":
+            base = self.foreign_base_url or _foreign_base(request.base_url)
+        return f"{base.rstrip('/')}{request.path}?{encoded}"
 
     def _list_query(self, raw: Mapping[str, str]) -> _ListQuery:
         # Accept top and $top, orderby and $orderBy, ... (the SDK and the docs disagree).
@@ -703,6 +742,22 @@ class AzureEmulator:
         )
         self.jobs[job.id.lower()] = job
         return job
+
+
+def _timestamps(job: AzureJob, now: float) -> tuple[str, str]:
+    """(createdDateTimeUtc, lastActionDateTimeUtc) as shown: the seeded text, else the clock's."""
+    created = job.created_date_time_utc
+    last_action = job.last_action_date_time_utc
+    return (
+        iso_utc_7(job.created_at) if created is None else created,
+        iso_utc_7(job.lifecycle.entered_at(now)) if last_action is None else last_action,
+    )
+
+
+def _foreign_base(base_url: str) -> str:
+    """The emulator's port on 127.0.0.2, so a second emulator bound there can see who comes."""
+    port = urlsplit(base_url).port or 80
+    return f"http://{FOREIGN_HOST}:{port}"
 
 
 def _selected(item: _ListedItem, query: _ListQuery) -> bool:

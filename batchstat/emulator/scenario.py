@@ -1,6 +1,8 @@
 """Scenario files: JSON that seeds an emulator with jobs and faults.
 
-Every key is optional; unknown keys are errors, so typos do not pass silently.
+Every key is optional; unknown keys are errors, so typos do not pass silently. Strings are
+served verbatim (stage statuses, messages, URLs, ids, request ids, timestamps), so a scenario can
+seed hostile text such as terminal escapes, markup or bidi controls.
 
     {
       "alibaba": {
@@ -9,16 +11,24 @@ Every key is optional; unknown keys are errors, so typos do not pass silently.
            "images": ["https://img.example/a.png",               # plain URL: succeeds unless
                                                                  # it contains "fail"
                       {"source_url": "https://img.example/b.png",
-                       "success": false, "code": 107, "message": "..."}],
+                       "success": false, "code": 107, "message": "...",
+                       "final_url": "...", "inpainting_url": "..."}],   # default: the
+                                                                 # emulator's /files URLs
            "stages": [{"status": "created", "polls": 1},         # default: created 1 poll,
-                      {"status": "running", "seconds": 3},       # running 1 poll, finished
-                      {"status": "finished"}],
-           "code_as_string": false}                              # Code "200" instead of 200
+                      {"status": "running", "seconds": 3},       # running 1 poll, finished;
+                      {"status": "finished"}],                   # any word is sent as is
+           "code_as_string": false,                              # Code "200" instead of 200
+           "request_id": "..."}                                  # default: a new UUID a poll
         ]
       },
       "azure": {
         "page_size": 50,                                         # when no maxpagesize is sent
         "next_link_key": "nextLink",                             # or "@nextLink" or "both"
+        "next_link_mode": "normal",                              # "endless": every page links
+                                                                 # to a new $skip, forever;
+                                                                 # "foreign": every page links
+                                                                 # to foreign_base_url
+        "foreign_base_url": "http://127.0.0.2:8080",             # default: 127.0.0.2, same port
         "containers": [{"source_url_prefix": "https://acct.blob.core.windows.net/src",
                         "names": ["a.docx", "b.docx"]}],         # what POST batches expands to
         "jobs": [
@@ -28,16 +38,37 @@ Every key is optional; unknown keys are errors, so typos do not pass silently.
                           "target_language": "de", "status": "Failed",
                           "error": {"code": "...", "message": "...", "target": "...",
                                     "innerError": {"code": "...", "message": "..."}},
-                          "characters": 0, "id": "..."}],
+                          "characters": 0, "id": "...",
+                          "path": "..."}],                       # default: the emulator's URL
            "stages": [{"status": "Running", "polls": 2}, {"status": "Succeeded"}],
            "error": {"code": "InvalidRequest", "message": "...", "target": "Operation",
                      "innerError": {"code": "InvalidDocumentAccessLevel", "message": "..."}},
-           "retry_after": 1}                                     # null: no Retry-After header
+           "retry_after": 1,                                     # null: no Retry-After header
+           "request_id": "...",                                  # apim-request-id, x-requestid
+           "created_date_time_utc": "...",                       # default: from the clock
+           "last_action_date_time_utc": "..."}
         ]
       },
       "faults": [{"provider": "azure", "kind": "http", "status": 429,
                   "retry_after": "2", "times": 1}]               # any Fault field
     }
+
+Fault kinds (details in batchstat.emulator.faults.Fault):
+    http      {"kind": "http", "status": 503, "code": "...", "retry_after": "abc"}
+    html      {"kind": "html", "status": 502}
+    bad_json  {"kind": "bad_json"}
+    business  {"provider": "alibaba", "kind": "business", "code": 104}
+    slow      {"kind": "slow", "delay": 12}                 # normal answer, late
+    drop      {"kind": "drop"}                              # close, no answer
+    redirect  {"kind": "redirect", "status": 307, "location": "http://127.0.0.2:8080/x"}
+    huge      {"kind": "huge", "size": 50000000}            # 200 {"pad":"xxx..."}, streamed
+    trickle   {"kind": "trickle", "delay": 1}               # normal answer, a byte a second
+    stall     {"kind": "stall"}                             # head, then silence
+    reset     {"kind": "reset"}                             # head, half the body, TCP RST
+    truncate  {"kind": "truncate"}                          # head, half the body, close
+    body      {"kind": "body", "status": 200, "body": "[1,2]",
+               "content_type": "application/json; charset=utf-8"}
+Every kind also takes provider ("alibaba" | "azure" | "any"), times or rate, path_contains.
 
 Stage lists default like the Python API (see Emulator docs). load_scenario returns the ids it
 created: {"alibaba": [task ids], "azure": [job ids]}.
@@ -52,7 +83,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from .alibaba import AlibabaImage
-from .azure import AzureDocument
+from .azure import NEXT_LINK_MODES, AzureDocument
 from .faults import Fault
 from .lifecycle import Stage
 
@@ -81,7 +112,7 @@ def load_scenario(
     alibaba = _object(top.get("alibaba", {}), "alibaba", {"jobs"})
     for index, entry in enumerate(_list(alibaba.get("jobs", []), "alibaba.jobs")):
         where = f"alibaba.jobs[{index}]"
-        job = _object(entry, where, {"task_id", "images", "stages", "code_as_string"})
+        job = _object(entry, where, {"task_id", "images", "stages", "code_as_string", "request_id"})
         images = [
             image if isinstance(image, str) else _build(AlibabaImage, image, f"{where}.images[{n}]")
             for n, image in enumerate(_list(job.get("images", []), f"{where}.images"))
@@ -92,11 +123,14 @@ def load_scenario(
                 stages=_stages(job.get("stages"), f"{where}.stages"),
                 task_id=job.get("task_id"),
                 code_as_string=bool(job.get("code_as_string", False)),
+                request_id=_text(job, "request_id", where),
             )
         )
 
     azure = _object(
-        top.get("azure", {}), "azure", {"page_size", "next_link_key", "containers", "jobs"}
+        top.get("azure", {}),
+        "azure",
+        {"page_size", "next_link_key", "next_link_mode", "foreign_base_url", "containers", "jobs"},
     )
     if "page_size" in azure:
         emulator.azure.page_size = int(azure["page_size"])
@@ -104,6 +138,12 @@ def load_scenario(
         if azure["next_link_key"] not in ("nextLink", "@nextLink", "both"):
             raise ScenarioError('azure.next_link_key: expected "nextLink", "@nextLink" or "both"')
         emulator.azure.next_link_key = azure["next_link_key"]
+    if "next_link_mode" in azure:
+        if azure["next_link_mode"] not in NEXT_LINK_MODES:
+            raise ScenarioError('azure.next_link_mode: expected "normal", "endless" or "foreign"')
+        emulator.azure.next_link_mode = azure["next_link_mode"]
+    if "foreign_base_url" in azure:
+        emulator.azure.foreign_base_url = _text(azure, "foreign_base_url", "azure")
     for index, entry in enumerate(_list(azure.get("containers", []), "azure.containers")):
         container = _object(entry, f"azure.containers[{index}]", {"source_url_prefix", "names"})
         emulator.azure.add_container(
@@ -112,7 +152,12 @@ def load_scenario(
         )
     for index, entry in enumerate(_list(azure.get("jobs", []), "azure.jobs")):
         where = f"azure.jobs[{index}]"
-        job = _object(entry, where, {"job_id", "documents", "stages", "error", "retry_after"})
+        job = _object(
+            entry,
+            where,
+            {"job_id", "documents", "stages", "error", "retry_after", "request_id"}
+            | {"created_date_time_utc", "last_action_date_time_utc"},
+        )
         documents = [
             doc if isinstance(doc, str) else _build(AzureDocument, doc, f"{where}.documents[{n}]")
             for n, doc in enumerate(_list(job.get("documents", []), f"{where}.documents"))
@@ -124,12 +169,22 @@ def load_scenario(
                 job_id=job.get("job_id"),
                 error=job.get("error"),
                 retry_after=job.get("retry_after", 1),
+                request_id=_text(job, "request_id", where),
+                created_date_time_utc=_text(job, "created_date_time_utc", where),
+                last_action_date_time_utc=_text(job, "last_action_date_time_utc", where),
             )
         )
 
     for index, entry in enumerate(_list(top.get("faults", []), "faults")):
         emulator.faults.add(_build(Fault, entry, f"faults[{index}]"))
     return created
+
+
+def _text(raw: Mapping[str, Any], name: str, where: str) -> str | None:
+    value = raw.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ScenarioError(f"{where}.{name}: expected a string")
+    return value
 
 
 def _stages(raw: Any, where: str) -> list[Stage] | None:

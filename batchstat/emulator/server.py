@@ -7,11 +7,14 @@ Routes: Alibaba RPC at "/", Azure under "/translator", result files under "/file
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import socketserver
+import struct
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -25,11 +28,13 @@ from urllib.parse import parse_qsl, urlsplit
 from .alibaba import AlibabaEmulator, request_params
 from .azure import AzureEmulator
 from .clock import Clock
-from .faults import Fault, FaultQueue
-from .wire import HeaderDict, Reply, Request, text_reply
+from .faults import Fault, FaultQueue, huge_chunks
+from .wire import JSON_CONTENT_TYPE, HeaderDict, Reply, Request, text_reply
 
 DEFAULT_ALIBABA_CREDENTIALS = {"LTAI5tEmulatorKeyId": "emulator-secret"}
 POLL_INTERVAL = 0.02  # how long stop() may wait for the serving loop to notice
+DEFAULT_MAX_REQUESTS = 10_000
+DEFAULT_MAX_LOGGED_BODY = 16 * 1024  # per request; Alibaba form params are capped alike
 
 
 @dataclass
@@ -42,10 +47,11 @@ class RecordedRequest:
     query: dict[str, str]  # decoded; the last value wins
     params: dict[str, str]  # Alibaba: query merged with the form body; otherwise the query
     headers: HeaderDict  # lookups ignore case
-    body: bytes
+    body: bytes  # at most the emulator's max_logged_body first bytes
     time: float  # emulator clock when received
     status: int = 0  # 0 while unanswered, and for dropped connections
     fault: str | None = None  # kind of the injected fault, if any
+    body_size: int = 0  # length of the whole body, of which `body` may be a prefix
 
 
 class Emulator:
@@ -54,9 +60,16 @@ class Emulator:
     emu.alibaba  jobs (add_job, jobs, status) and knobs: result_retention, max_timestamp_skew
                  (None: off), missing_param_style ("business" | "gateway"), created_job_stages
     emu.azure    jobs (add_job, add_container, jobs, status) and knobs: page_size,
-                 next_link_key, created_job_stages, created_job_retry_after, cancel_stages
+                 next_link_key, next_link_mode ("normal" | "endless" | "foreign"),
+                 foreign_base_url, created_job_stages, created_job_retry_after, cancel_stages
     emu.faults   add(Fault), clear(), pending
-    emu.requests every request received, in order (a copy); requests_clear() empties it
+    emu.requests the last `max_requests` requests received, oldest first (a copy), each with
+                 at most `max_logged_body` bytes of its body; requests_clear() empties it
+
+    Server-side strings are sent as given, so tests can seed hostile text: Stage statuses,
+    AlibabaImage source_url / message / final_url / inpainting_url, add_job(request_id=...)
+    on both clouds; AzureDocument id / status / error / source_url / path, Azure add_job error,
+    created_date_time_utc and last_action_date_time_utc. Header values go out as UTF-8.
     """
 
     def __init__(
@@ -70,7 +83,11 @@ class Emulator:
         azure_bearer_tokens: Sequence[str] = (),
         result_retention: float = 3600.0,
         seed: int = 0,
+        max_requests: int = DEFAULT_MAX_REQUESTS,
+        max_logged_body: int = DEFAULT_MAX_LOGGED_BODY,
     ) -> None:
+        if max_requests < 0 or max_logged_body < 0:
+            raise ValueError("max_requests and max_logged_body must not be negative")
         self.host = host
         self.port = port
         self.clock: Clock = clock or time.time
@@ -82,7 +99,9 @@ class Emulator:
         )
         self.azure = AzureEmulator(self.clock, azure_keys, azure_bearer_tokens)
         self.faults = FaultQueue(seed)
-        self._log: list[RecordedRequest] = []
+        # Bounded, so a long-running emulator does not grow without end.
+        self._log: deque[RecordedRequest] = deque(maxlen=max_requests)
+        self.max_logged_body = max_logged_body
         self._log_lock = threading.Lock()
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None  # set when start() serves in background
@@ -173,10 +192,11 @@ class Emulator:
             method=request.method,
             path=request.path,
             query=dict(request.query),
-            params=params,
+            params={name: value[: self.max_logged_body] for name, value in params.items()},
             headers=request.headers,
-            body=request.body,
+            body=request.body[: self.max_logged_body],
             time=self.clock(),
+            body_size=len(request.body),
         )
         with self._log_lock:
             self._log.append(record)
@@ -189,10 +209,25 @@ class Emulator:
 
     def _fault(self, fault: Fault, request: Request) -> Reply:
         provider = _provider_for(request.path)
-        if fault.kind == "slow":
+        if fault.kind in ("slow", "trickle", "stall", "reset", "truncate"):
             reply = self._reply(provider, request)
+            if fault.kind != "slow":
+                reply.delivery = fault.kind
+            if fault.kind == "trickle":
+                reply.byte_delay = fault.delay
         elif fault.kind == "drop":
             reply = Reply(0, drop=True)
+        elif fault.kind == "redirect":
+            assert fault.location is not None  # Fault checks it
+            reply = Reply(fault.status or 307, headers={"Location": fault.location})
+        elif fault.kind == "huge":
+            assert fault.size is not None  # Fault checks it
+            reply = Reply(fault.status or 200, content_type=JSON_CONTENT_TYPE)
+            reply.chunks, reply.length = huge_chunks(fault.size), fault.size
+        elif fault.kind == "body":
+            assert fault.body is not None  # Fault checks it
+            content_type = fault.content_type or JSON_CONTENT_TYPE
+            reply = Reply(fault.status or 200, fault.body.encode("utf-8"), content_type)
         elif fault.kind == "html":
             status = fault.status or 502
             phrase = _reason(status)
@@ -206,7 +241,10 @@ class Emulator:
         else:
             reply = self.azure.fault_reply(request, fault)
         reply.fault = fault.kind
-        reply.delay = fault.delay
+        if fault.kind not in ("trickle", "stall"):
+            reply.delay = fault.delay
+        if fault.retry_after is not None and fault.kind in ("redirect", "huge", "body"):
+            reply.headers["Retry-After"] = fault.retry_after
         return reply
 
     def _reply(self, provider: str, request: Request) -> Reply:
@@ -243,6 +281,7 @@ class Emulator:
         with self._lifetime_lock:  # stop() and serve_forever()'s exit may race here
             server, self._server, self._thread = self._server, None, None
         if server is not None:
+            server.stopping.set()  # ends stalls, trickles and slow answers still in progress
             server.close_connections()
             server.server_close()
 
@@ -274,6 +313,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.emulator = emulator
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.stopping = threading.Event()  # handler threads wait on this, never on bare sleeps
         super().__init__(address, _RequestHandler)
 
     def server_bind(self) -> None:
@@ -349,12 +389,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
             reply = emulator.respond(request)
         except Exception:  # an emulator bug should show up in the client, not hang it
             reply = text_reply(500, traceback.format_exc())
-        if reply.delay > 0:
-            time.sleep(reply.delay)
+        if reply.delay > 0 and self.server.stopping.wait(reply.delay):
+            reply.drop = True  # the emulator is stopping: do not keep the client waiting
         if reply.drop:
             self.close_connection = True
             return
-        self._write(reply)
+        try:
+            self._write(reply)
+        except OSError:  # the client hung up mid-answer (timeouts, huge bodies)
+            self.close_connection = True
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -373,6 +416,44 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _write(self, reply: Reply) -> None:
+        body = reply.body
+        length = len(body) if reply.length is None else reply.length
+        if reply.delivery in ("reset", "truncate"):
+            body = body[: len(body) // 2]
+            length = max(length, len(body) + 1)  # always promise more than is sent
+        if reply.delivery in ("stall", "reset", "truncate"):
+            self.close_connection = True  # the connection cannot carry another answer
+        head = self._head(reply, length)
+        if self.command == "HEAD":
+            body, reply.chunks = b"", None
+        if reply.delivery == "whole" and reply.chunks is None:
+            # One write for head and body: two small writes would each be a packet.
+            self.wfile.write(head + body)
+            return
+        self.wfile.write(head)
+        stopping = self.server.stopping
+        if reply.chunks is not None:
+            for chunk in reply.chunks:
+                if stopping.is_set():
+                    self.close_connection = True
+                    return
+                self.wfile.write(chunk)
+        elif reply.delivery == "trickle":
+            for index in range(len(body)):
+                if stopping.wait(reply.byte_delay):
+                    self.close_connection = True
+                    return
+                self.wfile.write(body[index : index + 1])
+        elif reply.delivery == "stall":
+            while not stopping.is_set() and not self._peer_closed():
+                pass
+        elif reply.delivery == "reset":
+            self.wfile.write(body)
+            self._reset()
+        else:
+            self.wfile.write(body)
+
+    def _head(self, reply: Reply, length: int) -> bytes:
         lines = [
             f"HTTP/1.1 {reply.status} {_reason(reply.status)}",
             f"Server: {self.server_version}",
@@ -380,10 +461,29 @@ class _RequestHandler(BaseHTTPRequestHandler):
         ]
         if reply.content_type:
             lines.append(f"Content-Type: {reply.content_type}")
-        lines.append(f"Content-Length: {len(reply.body)}")
+        lines.append(f"Content-Length: {length}")
         lines += [f"{name}: {value}" for name, value in reply.headers.items()]
         if self.close_connection:
             lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        # One write for head and body: two small writes would each be a packet.
-        self.wfile.write(head if self.command == "HEAD" else head + reply.body)
+        # UTF-8, so seeded header values (request ids) reach the client byte for byte.
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+    def _peer_closed(self) -> bool:
+        """Whether the client hung up; waits up to POLL_INTERVAL for it to say something."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], POLL_INTERVAL)
+            if not readable:
+                return False
+            if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                return True
+        except OSError:
+            return True
+        # Bytes the client sent anyway (a pipelined request) stay unread; keep stalling.
+        return self.server.stopping.wait(POLL_INTERVAL)
+
+    def _reset(self) -> None:
+        """Abort the connection: SO_LINGER 0 makes close() send RST instead of FIN."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()  # the socket closes for real only once its file objects are closed
+        self.connection.close()

@@ -50,7 +50,11 @@ class Request:
 
 @dataclass
 class Reply:
-    """What to answer; `drop` closes the connection without answering."""
+    """What to answer; `drop` closes the connection without answering.
+
+    `delivery` says how the bytes leave (the server carries it out; see Fault for each kind).
+    `chunks` replaces `body` for answers too big to build whole; `length` is then their total.
+    """
 
     status: int
     body: bytes = b""
@@ -59,6 +63,10 @@ class Reply:
     drop: bool = False
     delay: float = 0.0  # real seconds to wait before answering (the "slow" fault)
     fault: str | None = None
+    delivery: str = "whole"  # or "trickle", "stall", "reset", "truncate"
+    byte_delay: float = 0.0  # trickle: real seconds before each body byte
+    chunks: Iterator[bytes] | None = None
+    length: int | None = None
 
 
 def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:

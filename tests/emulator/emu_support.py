@@ -6,15 +6,17 @@ code) for hand-made requests (replays, skewed timestamps) and for cross-checking
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
+import http.client
 import json
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aliyunsdkcore.client import AcsClient
@@ -119,6 +121,31 @@ def send_raw(
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
+
+
+@contextlib.contextmanager
+def raw_get(
+    base_url: str, path: str, headers: dict[str, str] | None = None, timeout: float = 5.0
+) -> Iterator[http.client.HTTPResponse]:
+    """A GET with http.client: the response as soon as its head arrived, body still unread."""
+    parts = urllib.parse.urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        try:
+            yield response
+        finally:
+            response.close()  # else the socket stays open under the response
+    finally:
+        connection.close()
+
+
+def raw_header(response: http.client.HTTPResponse, name: str) -> bytes:
+    """A header's bytes as sent (http.client decodes them as latin-1)."""
+    value = response.getheader(name)
+    assert value is not None, f"no {name} header"
+    return value.encode("latin-1")
 
 
 def send_signed(base_url: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emu_support import AlimtCall, make_azure_client
+from emu_support import AZURE_KEY, AlimtCall, make_azure_client, raw_get, raw_header
 
 from batchstat.emulator import Emulator, ScenarioError
 
@@ -64,6 +64,59 @@ def test_dict_scenario_seeds_everything(emu: Emulator, alimt: AlimtCall) -> None
     assert len(list(client.list_document_statuses(created["azure"][0]))) == 2
 
 
+def test_hostile_server_settings_from_a_scenario(emu: Emulator, alimt: AlimtCall) -> None:
+    created = emu.load_scenario(
+        {
+            "alibaba": {
+                "jobs": [
+                    {
+                        "images": [{"source_url": "https://i/a.png", "final_url": "[/x]"}],
+                        "stages": [{"status": "finished"}],
+                        "request_id": "\u202e",
+                    }
+                ]
+            },
+            "azure": {
+                "next_link_mode": "foreign",
+                "foreign_base_url": "http://127.0.0.2:9",
+                "jobs": [
+                    {
+                        "documents": [{"source_url": "https://acct/src/a.docx", "path": "[/x]"}],
+                        "stages": [{"status": "Succeeded"}],
+                        "request_id": "\u202e",
+                        "created_date_time_utc": "yesterday",
+                        "last_action_date_time_utc": "NaN",
+                    }
+                ],
+            },
+            "faults": [
+                {"kind": "redirect", "location": "http://127.0.0.2:9/", "path_contains": "/f"},
+                {"kind": "huge", "size": 1000, "path_contains": "/f"},
+                {"kind": "body", "body": "[]", "status": 201, "path_contains": "/f"},
+            ],
+        }
+    )
+    answers = []
+    for _ in range(3):
+        with raw_get(emu.base_url, "/f") as response:
+            answers.append((response.status, len(response.read())))
+    assert answers == [(307, 0), (200, 1000), (201, 2)]
+
+    body = alimt("GetTranslateImageBatchResult", {"TaskId": created["alibaba"][0]})
+    assert (body["RequestId"], body["Data"]["Result"][0]["FinalImageUrl"]) == ("\u202e", "[/x]")
+
+    path = f"/translator/document/batches/{created['azure'][0]}"
+    key = {"Ocp-Apim-Subscription-Key": AZURE_KEY}
+    with raw_get(emu.base_url, path + "?api-version=2024-05-01", key) as response:
+        assert raw_header(response, "apim-request-id") == "\u202e".encode()
+        status = json.loads(response.read())
+    assert (status["createdDateTimeUtc"], status["lastActionDateTimeUtc"]) == ("yesterday", "NaN")
+    with raw_get(emu.base_url, path + "/documents?api-version=2024-05-01", key) as response:
+        listing = json.loads(response.read())
+    assert listing["value"][0]["path"] == "[/x]"
+    assert listing["nextLink"].startswith(f"http://127.0.0.2:9{path}/documents?")
+
+
 def test_file_scenario(emu: Emulator, tmp_path: Path) -> None:
     path = tmp_path / "scenario.json"
     path.write_text(json.dumps({"alibaba": {"jobs": [{"images": ["https://i/a.png"]}]}}))
@@ -83,6 +136,9 @@ def test_file_scenario(emu: Emulator, tmp_path: Path) -> None:
             "azure.jobs[0].stages[0]:",
         ),
         ({"azure": {"next_link_key": "link"}}, "azure.next_link_key"),
+        ({"azure": {"next_link_mode": "loop"}}, "azure.next_link_mode"),
+        ({"azure": {"jobs": [{"request_id": 7}]}}, "azure.jobs[0].request_id: expected a string"),
+        ({"faults": [{"kind": "huge", "size": 3}]}, "faults[0]: a huge fault needs a size"),
         ({"faults": [{"kind": "boom"}]}, "faults[0]: unknown fault kind"),
     ],
 )

@@ -115,3 +115,27 @@ def test_importing_the_emulator_loads_no_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_request_log_keeps_the_newest_requests() -> None:
+    with Emulator(max_requests=3) as emulator:
+        for number in range(5):
+            send_raw(emulator.base_url, f"/nowhere/{number}")
+        assert [r.path for r in emulator.requests] == [f"/nowhere/{n}" for n in (2, 3, 4)]
+
+
+def test_request_log_keeps_a_prefix_of_each_body() -> None:
+    with Emulator(max_logged_body=10) as emulator:
+        form = "Action=GetTranslateImageBatchResult&TaskId=" + "T" * 90
+        send_raw(
+            emulator.base_url,
+            "/",
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=form.encode(),
+        )
+        (record,) = emulator.requests
+        assert (record.body, record.body_size) == (form.encode()[:10], len(form))
+        assert record.params["TaskId"] == "T" * 10  # form params are capped alike
+    with pytest.raises(ValueError):
+        Emulator(max_requests=-1)

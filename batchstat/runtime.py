@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from batchstat.errors import OutputError, redact
+from batchstat.text import printable
 
 if TYPE_CHECKING:
     import random
@@ -85,18 +86,27 @@ class Runtime:
         return sys.stdin if self.stdin is None else self.stdin
 
     def say(self, text: str) -> None:
-        """One diagnostic line on stderr: every message batchstat prints goes through here,
-        scrubbed of the secrets in use. A closed or full stderr loses the line, never the
-        exit code or the data on stdout."""
+        """One line on stderr: every message batchstat prints goes through here, scrubbed
+        of the secrets in use and of anything a terminal would interpret (a newline in
+        server text becomes a space, so it cannot forge a line). A closed or full stderr
+        loses the message, never the exit code or the data on stdout."""
+        self._write_err(self.scrub(text) + "\n")
+
+    def say_lines(self, text: str) -> None:
+        """batchstat's own multi-line text (help for the real clouds, a --debug traceback),
+        each line scrubbed as :meth:`say` does."""
+        self._write_err("".join(self.scrub(line) + "\n" for line in text.split("\n")))
+
+    def _write_err(self, text: str) -> None:
         try:
-            self.err.write(redact(text, self.secrets) + "\n")
+            self.err.write(text)
             self.err.flush()
         except (OSError, ValueError):
             pass
 
     def scrub(self, text: str) -> str:
-        """``text`` without the secrets in use (for stderr output that is not a line)."""
-        return redact(text, self.secrets)
+        """One line of ``text``, printable and without the secrets in use."""
+        return printable(redact(text, self.secrets))
 
     @property
     def out(self) -> IO[str]:

@@ -153,7 +153,7 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
         return int(exit_.exit_code)
     except typer.TyperException as err:  # Typer's usage errors (bad option, missing argument)
         if type(err).__name__ == "NoArgsIsHelpError":
-            runtime.say(err.format_message())
+            runtime.say_lines(err.format_message())
         else:
             runtime.say(f"error: {err.format_message()} (see 'batchstat --help')")
         return ExitCode.USAGE
@@ -169,7 +169,7 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
         if runtime.debug:
             import traceback
 
-            runtime.say(traceback.format_exc())
+            runtime.say_lines(traceback.format_exc().rstrip("\n"))
         first = str(err).splitlines()[0] if str(err) else ""
         runtime.say(
             f"internal error: {type(err).__name__}: {first} "

@@ -78,7 +78,7 @@ def demo(
         request.targets = [f"alibaba:{task_id}", f"azure:{job_id}"]
         code = run_watch(request, demo_runtime)
     runtime.say("")
-    runtime.say(REAL_CLOUDS)
+    runtime.say_lines(REAL_CLOUDS)
     # Both sample jobs include one failure by design: partial success is the expected end.
     if code == ExitCode.PARTIAL:
         raise typer.Exit(0)

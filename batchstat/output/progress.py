@@ -12,6 +12,7 @@ from batchstat.model import JobRecord, JobState, Summary
 from batchstat.output.formats import write_line
 from batchstat.providers import provider
 from batchstat.runtime import Runtime
+from batchstat.text import printable
 
 if TYPE_CHECKING:
     from batchstat.watch import WatchedJob
@@ -185,6 +186,8 @@ class LiveView(Observer):
             force_terminal=True,
             no_color=bool(self.runtime.env.get("NO_COLOR")),
             highlight=False,
+            markup=False,  # ids and status words are text, never markup
+            emoji=False,
         )
         # Redrawn when something changes, and once a second for the clocks.
         self.live = Live(self, console=console, refresh_per_second=1, transient=False)
@@ -248,7 +251,7 @@ class LiveView(Observer):
             if job.failure is not None:
                 state = Text("error", style="red")
             elif record is not None:
-                state = Text(record.status, style=STATE_STYLES.get(record.state, ""))
+                state = Text(printable(record.status), style=STATE_STYLES.get(record.state, ""))
                 total = record.summary.total or 0
                 if total:
                     s = record.summary
@@ -257,8 +260,8 @@ class LiveView(Observer):
             end = job.finished_at if job.done and job.finished_at else now
             next_poll = "-" if job.done else format_duration(max(0.0, job.due - now))
             table.add_row(
-                job.target.provider,
-                job.target.id,
+                Text(job.target.provider),
+                Text(printable(job.target.id)),
                 state,
                 bar,
                 format_duration(end - job.started),

@@ -1,17 +1,14 @@
-"""Rich tables for people. URLs are never truncated or wrapped: the console is made as
-wide as the table needs, whatever the terminal or pipe width."""
+"""Tables for people, as plain aligned text: URLs are never truncated or wrapped, no
+server text is read as markup, and every value passes the one sanitiser."""
 
 from __future__ import annotations
 
-import re
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from batchstat.model import JobRecord, JobState
 from batchstat.providers import provider
 from batchstat.runtime import Runtime
-
-if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+from batchstat.text import printable
 
 STATE_STYLES = {
     JobState.PENDING: "yellow",
@@ -24,31 +21,13 @@ STATE_STYLES = {
 }
 
 
-def _console(runtime: Runtime) -> Console:
-    from rich.console import Console
-
-    color = runtime.color
-    return Console(
-        file=runtime.out,
-        force_terminal=color,
-        no_color=not color,
-        color_system="auto" if color else None,
-        highlight=False,
-        emoji=False,
-        width=100_000,  # narrowed per table in _print_unwrapped
-        soft_wrap=False,
-    )
-
-
-def _print_unwrapped(console: Console, renderable: RenderableType) -> None:
-    needed = console.measure(renderable).maximum
-    console.width = max(needed, 1)
-    console.print(renderable)
-    console.width = 100_000
-
-
 def _dash(value: Any) -> str:
     return "-" if value is None or value == "" else str(value)
+
+
+def _cell(value: Any) -> str:
+    """One line of text a terminal shows as it is (see ``batchstat.text``)."""
+    return printable(_dash(value))
 
 
 def format_error(error: dict[str, Any] | None) -> str:
@@ -57,51 +36,61 @@ def format_error(error: dict[str, Any] | None) -> str:
     parts = [p for p in (error.get("code"), error.get("message")) if p not in (None, "")]
     text = ": ".join(str(p) for p in parts)
     inner = error.get("inner_error")
-    if inner:
+    if isinstance(inner, dict) and inner:
         text += f" (inner: {format_error(inner)})"
-    return text
+    return printable(text)
 
 
-def job_overview(record: JobRecord) -> RenderableType:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(
-        show_header=False,
-        box=None,
-        pad_edge=False,
-        title_justify="left",
-        title=Text(f"{record.provider} job {record.id}", style="bold"),
-    )
-    table.add_column("field", style="bold", no_wrap=True)
-    table.add_column("value", no_wrap=True, overflow="ignore")
-    style = STATE_STYLES.get(record.state, "")
-    table.add_row("Status", Text(f"{record.status} ({record.state})", style=style))
-    table.add_row("Created", _dash(record.created))
-    table.add_row("Updated", _dash(record.updated))
-    s = record.summary
-    counts = (
-        f"total {_dash(s.total)}  succeeded {_dash(s.succeeded)}  failed {_dash(s.failed)}  "
-        f"running {_dash(s.running)}  pending {_dash(s.pending)}  cancelled {_dash(s.cancelled)}"
-    )
-    table.add_row("Summary", counts)
-    table.add_row("Characters charged", _dash(s.characters_charged))
-    if record.request_id:
-        table.add_row("Request id", record.request_id)
-    if record.error:
-        table.add_row("Error", Text(format_error(record.error), style="red"))
-    return table
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_STATE_ANSI = {
+    JobState.PENDING: "\x1b[33m",
+    JobState.RUNNING: "\x1b[36m",
+    JobState.SUCCEEDED: "\x1b[32m",
+    JobState.PARTIALLY_SUCCEEDED: "\x1b[33m",
+    JobState.FAILED: "\x1b[31m",
+    JobState.CANCELLED: "\x1b[35m",
+    JobState.NOT_FOUND: "\x1b[31m",
+}
+_BOLD = "\x1b[1m"
 _ANSI = {True: "\x1b[32m", False: "\x1b[31m"}
 _RESET = "\x1b[0m"
 
 
-def _cell(value: Any) -> str:
-    """One line of plain text: control characters from a service (newlines, escape
-    sequences) never reach the terminal."""
-    return _CONTROL.sub(" ", _dash(value))
+def overview_lines(record: JobRecord, *, color: bool) -> list[str]:
+    """The job's overview: a title and ``field  value`` lines, no padding past the value.
+
+    Plain text rather than a Rich table: nothing a server sends is ever read as markup,
+    and no line is wider than what it holds.
+    """
+    s = record.summary
+    fields = [
+        ("Status", f"{_cell(record.status)} ({record.state})"),
+        ("Created", _cell(record.created)),
+        ("Updated", _cell(record.updated)),
+        (
+            "Summary",
+            f"total {_dash(s.total)}  succeeded {_dash(s.succeeded)}  failed {_dash(s.failed)}  "
+            f"running {_dash(s.running)}  pending {_dash(s.pending)}  "
+            f"cancelled {_dash(s.cancelled)}",
+        ),
+        ("Characters charged", _dash(s.characters_charged)),
+    ]
+    if record.request_id:
+        fields.append(("Request id", _cell(record.request_id)))
+    if record.error:
+        fields.append(("Error", format_error(record.error)))
+    width = max(len(name) for name, _ in fields)
+    title = f"{record.provider} job {_cell(record.id)}"
+    lines = [f"{_BOLD}{title}{_RESET}" if color else title]
+    for name, value in fields:
+        label = name.ljust(width)
+        if color:
+            label = f"{_BOLD}{label}{_RESET}"
+            if name == "Status":
+                value = f"{_STATE_ANSI.get(record.state, '')}{value}{_RESET}"
+            elif name == "Error":
+                value = f"{_ANSI[False]}{value}{_RESET}"
+        lines.append(f"{label}  {value}")
+    return lines
 
 
 def item_rows(record: JobRecord) -> tuple[list[str], list[list[str]]]:
@@ -117,7 +106,7 @@ def item_rows(record: JobRecord) -> tuple[list[str], list[list[str]]]:
         row += [
             _cell(item.source_url),
             _cell(item.result_url),
-            _CONTROL.sub(" ", format_error(item.error)),
+            format_error(item.error),
         ]
         rows.append(row)
     return header, rows
@@ -156,18 +145,17 @@ def write_items(record: JobRecord, out: IO[str], *, color: bool) -> None:
     out.write("".join(chunk))
 
 
-def print_job(record: JobRecord, runtime: Runtime, console: Console | None = None) -> None:
-    console = console or _console(runtime)
-    _print_unwrapped(console, job_overview(record))
+def print_job(record: JobRecord, runtime: Runtime) -> None:
+    color = runtime.color
+    out = runtime.out
+    out.write("\n".join(overview_lines(record, color=color)) + "\n")
     if record.items:
-        console.print()
-        console.file.flush()
-        write_items(record, runtime.out, color=runtime.color)
+        out.write("\n")
+        write_items(record, out, color=color)
 
 
 def print_jobs(records: list[JobRecord], runtime: Runtime) -> None:
-    console = _console(runtime)
     for index, record in enumerate(records):
         if index:
-            console.print()
-        print_job(record, runtime, console)
+            runtime.out.write("\n")
+        print_job(record, runtime)

@@ -34,6 +34,7 @@ from batchstat.model import Item, JobRecord, JobState, State, Summary
 from batchstat.providers.base import ProviderBase
 from batchstat.retry import after_attempts, parse_retry_after
 from batchstat.runtime import Runtime
+from batchstat.text import printable
 
 ENV_ENDPOINT = "AZURE_DOCUMENT_TRANSLATION_ENDPOINT"
 ENV_KEY = "AZURE_DOCUMENT_TRANSLATION_KEY"
@@ -162,6 +163,8 @@ class AzureProvider(ProviderBase):
                 AzureKeyCredential(self.config.key),
                 api_version=self.config.api_version,
                 retry_policy=policy,
+                # Never follow a redirect: azure-core would resend the key to its target.
+                permit_redirects=False,
                 **self._transport_settings(),
             )
         return self._client
@@ -244,6 +247,14 @@ class AzureProvider(ProviderBase):
                     "Try again later.",
                     retry_after=parse_retry_after(headers.get("Retry-After"), self.runtime.clock()),
                     throttled=status == 429,
+                )
+            if 300 <= status < 400:
+                redirect_headers: Any = getattr(err.response, "headers", None) or {}
+                location = printable(str(redirect_headers.get("Location") or "elsewhere"))
+                return UnavailableError(
+                    f"{base} redirected to {location} (HTTP {status}); batchstat does not "
+                    "follow redirects, so the key is never sent to another host.",
+                    "Point --endpoint at the resource's own custom-domain endpoint.",
                 )
             if status == 400:
                 return UsageError(f"Azure rejected the request (HTTP 400): {detail}")
@@ -374,8 +385,17 @@ def _request_id(headers: Any) -> str | None:
     for name in ("apim-request-id", "x-requestid", "x-ms-request-id"):
         value = headers.get(name)
         if value:
-            return str(value)
+            return _header_text(str(value))
     return None
+
+
+def _header_text(value: str) -> str:
+    """A header value as its sender wrote it: HTTP clients decode header bytes as
+    latin-1, so UTF-8 text arrives garbled unless read back as UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def _error_fields(err: Any) -> tuple[str | None, str | None]:

@@ -50,7 +50,16 @@ def emulator(
         typer.Option(
             "--scenario",
             metavar="FILE",
-            help="JSON file seeding jobs and faults (format in the README).",
+            help="JSON file seeding jobs and faults (format in the README); replaces the "
+            "example jobs unless --examples is given.",
+        ),
+    ] = None,
+    examples: Annotated[
+        bool | None,
+        typer.Option(
+            "--examples/--empty",
+            show_default=False,
+            help="Start with the example jobs (the default without --scenario), or with none.",
         ),
     ] = None,
     result_retention: Annotated[
@@ -63,14 +72,16 @@ def emulator(
 ) -> None:
     """Serve local stand-ins for Alibaba alimt and Azure Document Translation until Ctrl-C.
 
-    Prints the environment variables that point batchstat (and the SDKs) at it.
+    Prints the environment variables that point batchstat (and the SDKs) at it, then the
+    example jobs it starts with (one per state on each cloud) as "# example:" comments.
 
-    Example: batchstat emulator --port 8080 --scenario jobs.json
+    Example: batchstat emulator --port 8080 --empty
     """
     import shlex
 
     from batchstat.durations import parse_duration
     from batchstat.emulator import Emulator, ScenarioError
+    from batchstat.emulator.examples import Example, seed_examples
 
     runtime = runtime_of(ctx)
     emu = Emulator(
@@ -87,6 +98,10 @@ def emulator(
             f"cannot listen on {host}:{port}: {err.strerror or err}.",
             "Pick another --port (0 chooses a free one).",
         ) from None
+    # A scenario describes a whole rehearsal (listings, paging, faults): examples only on request.
+    seeded_examples: list[Example] = []
+    if examples or (examples is None and scenario is None):
+        seeded_examples = seed_examples(emu)
     seeded: dict[str, list[str]] = {}
     if scenario is not None:
         try:
@@ -111,11 +126,18 @@ def emulator(
     for provider, ids in seeded.items():
         for job_id in ids:
             runtime.out.write(f"# seeded: {provider}:{job_id}\n")
+    # Shell comments on stdout: the output stays a script that only sets variables.
+    width = max((len(example.target) for example in seeded_examples), default=0)
+    for example in seeded_examples:
+        runtime.out.write(f"# example: {example.target:<{width}}  {example.description}\n")
     runtime.out.flush()
     runtime.say(
         f"batchstat emulator serving Alibaba at {base}/ and Azure at "
         f"{base}/translator; Ctrl-C stops it.",
     )
+    featured = [example.target for example in seeded_examples if example.featured]
+    if featured:
+        runtime.say(f"try: batchstat watch {' '.join(featured)}")
     try:
         emu.serve_forever()
     except KeyboardInterrupt:

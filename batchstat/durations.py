@@ -1,4 +1,4 @@
-"""Durations as people type them: ``90``, ``5s``, ``1.5m``, ``1h30m``."""
+"""Durations as people type them: ``90``, ``5s``, ``1.5m``, ``1h30m``, ``2d``."""
 
 from __future__ import annotations
 
@@ -6,37 +6,53 @@ import re
 
 from batchstat.errors import UsageError
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
-def parse_duration(text: str, *, option: str) -> float:
+MAX_DURATION = 30 * 86400.0  # a month: more is a typo (or "inf"), not a plan
+
+
+def parse_duration(
+    text: str, *, option: str, minimum: float = 0.0, maximum: float = MAX_DURATION
+) -> float:
+    """Seconds from ``text``, between ``minimum`` and ``maximum`` (a usage error outside)."""
     value = text.strip().lower()
     try:
         number = float(value)
     except ValueError:
-        pass
-    else:
-        return number if number >= 0 else _fail(text, option)
-    total, position = 0.0, 0
-    for match in _PART.finditer(value):
-        if match.start() != position:
-            break
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        position = match.end()
-    if position != len(value) or position == 0:
+        total, position = 0.0, 0
+        for match in _PART.finditer(value):
+            if match.start() != position:
+                break
+            total += float(match.group(1)) * _UNITS[match.group(2)]
+            position = match.end()
+        if position != len(value) or position == 0:
+            _fail(text, option)
+        number = total
+    if number != number or number < 0 or number == float("inf"):  # nan, -1, inf, 1e400
         _fail(text, option)
-    return total
+    if number < minimum or number > maximum:
+        raise UsageError(
+            f"{option}: {text.strip()[:40]!r} is out of range.",
+            f"Use a duration from {format_duration(minimum)} to {format_duration(maximum)}.",
+        )
+    return number
 
 
 def _fail(text: str, option: str) -> float:
-    raise UsageError(f"{option}: {text!r} is not a duration.", "Use e.g. 30s, 5m, 1h30m or 90.")
+    raise UsageError(
+        f"{option}: {text.strip()[:40]!r} is not a duration.", "Use e.g. 30s, 5m, 1h30m or 90."
+    )
 
 
 def format_duration(seconds: float) -> str:
     seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours:02d}h" if hours else f"{days}d"
     if hours:
         return f"{hours}h{minutes:02d}m"
     if minutes:

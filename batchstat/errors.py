@@ -7,7 +7,10 @@ and exits with its code. Nothing else in the package decides exit codes.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable
+from typing import Any
 
 
 class ExitCode:
@@ -88,12 +91,44 @@ class OutputError(BatchstatError):
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every secret value in ``text`` with ``***``.
+    """Replace every secret value in ``text`` with ``***``, plain or percent-encoded
+    (once or twice, as in Alibaba's string to sign). Request signatures count as secrets
+    (``Runtime.ephemeral_secret``).
 
     The last line of defence: messages from SDKs and servers can echo what was sent
     (Alibaba echoes the string to sign, which holds an STS token).
     """
+    secrets = tuple(s for s in secrets if s and len(s) >= 4)
+    return _pattern(secrets).sub("***", text) if secrets else text
+
+
+def redact_document(value: Any, secrets: Iterable[str | None]) -> Any:
+    """``value`` (a JSON document) with :func:`redact` applied to every string, and the
+    value of any ``Signature`` key replaced: what a server echoes must not reach stdout."""
+    known = tuple(s for s in secrets if s and len(s) >= 4)
+    pattern = _pattern(known) if known else None
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            return pattern.sub("***", node) if pattern is not None else node
+        if isinstance(node, dict):
+            return {
+                key: "***" if key.lower() == "signature" and node[key] else walk(node[key])
+                for key in node
+            }
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return walk(value)
+
+
+@functools.lru_cache(maxsize=8)
+def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    from urllib.parse import quote
+
+    variants: set[str] = set()
     for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+        once = quote(secret, safe="")
+        variants.update((secret, once, quote(once, safe=""), quote(secret)))
+    return re.compile("|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True)))

@@ -17,26 +17,47 @@ from batchstat.errors import TransientError, UnavailableError
 T = TypeVar("T")
 
 
+# The longest wait a server may ask for: beyond it a "Retry-After: 86400" (or "inf") would
+# silently hang a CI step; batchstat waits this long and asks again.
+MAX_RETRY_AFTER = 300.0
+# Waits at least this long are announced on stderr, so a quiet pause is never a mystery.
+LONG_WAIT = 10.0
+
+
+def clamp_retry_after(value: float | None) -> float | None:
+    """A server's delay in ``[0, MAX_RETRY_AFTER]``; None for none (or NaN)."""
+    if value is None or value != value:
+        return None
+    return min(max(0.0, value), MAX_RETRY_AFTER)
+
+
 def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or an HTTP date)."""
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or an HTTP date),
+    clamped to ``[0, MAX_RETRY_AFTER]``; None when absent or unreadable."""
     if value is None:
         return None
     value = value.strip()
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        return clamp_retry_after(float(value))
     except ValueError:
         pass
     from email.utils import parsedate_to_datetime  # rare: most services send seconds
 
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        seconds = when.timestamp() - now
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - now)
+    return clamp_retry_after(seconds)
+
+
+def retry_delay(retry_after: float | None, backoff: float) -> float:
+    """How long to wait before a retry: what the server asked (clamped), never less than
+    the backoff, so a ``Retry-After: 0`` (or a date in the past) cannot make a storm."""
+    asked = clamp_retry_after(retry_after)
+    return backoff if asked is None else max(asked, backoff)
 
 
 def jittered(ceiling: float, rng: random.Random) -> float:
@@ -89,10 +110,9 @@ def call_with_retries(
                     after_attempts(err.message, attempt + 1),
                     err.hint or "The service may be down or throttling you; try again later.",
                 ) from err
-            if err.retry_after is not None:
-                delay = err.retry_after
-            else:
-                delay = policy.delay(attempt, throttled=err.throttled, rng=rng)
+            delay = retry_delay(
+                err.retry_after, policy.delay(attempt, throttled=err.throttled, rng=rng)
+            )
             if on_retry is not None:
                 on_retry(err, delay)
             sleep(delay)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
@@ -53,6 +54,8 @@ class Runtime:
         self.debug = debug
         # Secrets seen while resolving credentials: scrubbed from every message we print.
         self.secrets: list[str] = [] if secrets is None else secrets
+        # The signatures of the last requests (a server may echo them): scrubbed too.
+        self.recent_secrets: deque[str] = deque(maxlen=16)
         # Tests of flag parsing: a command hands its request object here instead of
         # running it (GitHub CLI's runF), so no SDK and no server are involved.
         self.on_request = on_request
@@ -68,7 +71,11 @@ class Runtime:
     def replace(self, **changes: Any) -> Runtime:
         """A copy with some attributes changed; the secrets list is the copy's own."""
         clone = object.__new__(Runtime)
-        clone.__dict__.update(self.__dict__, secrets=list(self.secrets))
+        clone.__dict__.update(
+            self.__dict__,
+            secrets=list(self.secrets),
+            recent_secrets=deque(self.recent_secrets, maxlen=16),
+        )
         for name, value in changes.items():
             if name not in clone.__dict__:
                 raise TypeError(f"Runtime has no setting {name!r}")
@@ -106,7 +113,7 @@ class Runtime:
 
     def scrub(self, text: str) -> str:
         """One line of ``text``, printable and without the secrets in use."""
-        return printable(redact(text, self.secrets))
+        return printable(redact(text, self.all_secrets))
 
     @property
     def out(self) -> IO[str]:
@@ -145,6 +152,21 @@ class Runtime:
         if value:
             self.secrets.append(value)
         return value
+
+    def ephemeral_secret(self, value: str) -> None:
+        """A secret of one request (its signature): kept among the last 16 only."""
+        if value:
+            self.recent_secrets.append(value)
+
+    @property
+    def all_secrets(self) -> list[str]:
+        return [*self.secrets, *self.recent_secrets]
+
+    def redact_document(self, document: Any) -> Any:
+        """A JSON document without any secret in use (servers can echo them)."""
+        from batchstat.errors import redact_document
+
+        return redact_document(document, self.all_secrets)
 
 
 class StdoutClosed(Exception):

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from batchstat.errors import BatchstatError, ExitCode, TransientError, UsageError
 from batchstat.model import JobRecord
 from batchstat.providers import PROVIDERS, target_examples
-from batchstat.retry import Backoff
+from batchstat.retry import Backoff, retry_delay
 from batchstat.runtime import Runtime
 
 # Worst first: the exit code of a watch over several jobs is the worst of theirs.
@@ -93,7 +93,7 @@ class WatchedJob:
     def exit_code(self) -> int:
         if self.failure is not None:
             return int(self.failure.exit_code)
-        if self.record is None or not self.record.terminal:
+        if self.record is None or not self.record.terminal or not self.done:
             return int(ExitCode.TIMEOUT)
         return int(self.record.outcome)
 
@@ -169,7 +169,13 @@ class Watch:
     def run(self) -> int:
         clock = self.runtime.clock
         deadline = None if self.options.timeout is None else self.started + self.options.timeout
-        workers = min(self.options.workers, len(self.jobs)) if len(self.jobs) > 1 else 0
+        # Polls run on workers when there are several jobs, or a deadline to keep: the
+        # loop can then stop waiting for a server that trickles or stalls. One job without
+        # a deadline polls inline (and exactly, under a fake clock).
+        several = len(self.jobs) > 1 or deadline is not None
+        workers = min(self.options.workers, len(self.jobs)) if several else 0
+        if several and workers == 0 and self.options.workers > 0:
+            workers = 1
         self._start_workers(workers)
         try:
             while True:
@@ -243,6 +249,7 @@ class Watch:
 
     def _poll(self, job: WatchedJob) -> tuple[WatchedJob, JobRecord | None, BaseException | None]:
         poller = self.pollers[job.target.provider]
+        record: JobRecord | None = None
         try:
             record = poller.poll(job.target.id)
             if record.terminal:
@@ -250,7 +257,8 @@ class Watch:
                 record = poller.complete(record)
             return job, record, None
         except BaseException as err:  # handed back to the loop thread
-            return job, None, err
+            # With the status read, when listing its items failed: both.
+            return job, record, err
 
     def _drain(self, *, block: bool, timeout: float | None = None) -> bool:
         try:
@@ -267,6 +275,10 @@ class Watch:
         now = self.runtime.clock()
         job.polls += 1
         if err is not None:
+            if record is not None:
+                # The status was read (its items were not): keep it, so a final document
+                # says what is known beside what is missing.
+                job.record = record
             self._handle_error(job, err, now)
             return
         assert record is not None
@@ -294,11 +306,10 @@ class Watch:
         if isinstance(err, TransientError):
             job.errors += 1
             budget = self.budgets.setdefault(job.target.provider, ProviderBudget(0))
-            delay = err.retry_after
-            if delay is None:
-                delay = self.backoff.delay(
-                    job.errors - 1, throttled=err.throttled, rng=self.runtime.rng
-                )
+            delay = retry_delay(
+                err.retry_after,
+                self.backoff.delay(job.errors - 1, throttled=err.throttled, rng=self.runtime.rng),
+            )
             spec = PROVIDERS.get(job.target.provider)
             throttle_wait = spec.throttle_wait if spec is not None else None
             if err.throttled and err.retry_after is None and throttle_wait is not None:

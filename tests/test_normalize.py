@@ -85,7 +85,7 @@ def test_alibaba_all_failed_is_failed_and_success_as_a_string_is_read():
 
 
 def test_alibaba_without_a_status_is_the_service_fault():
-    with pytest.raises(UnavailableError, match="without a job status"):
+    with pytest.raises(UnavailableError, match="no job status"):
         alibaba.normalize("T", {"Code": 200, "Data": {}})
 
 

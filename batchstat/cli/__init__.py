@@ -14,7 +14,7 @@ import typer
 
 from batchstat import __version__
 from batchstat.errors import BatchstatError, ExitCode
-from batchstat.providers import PROVIDERS
+from batchstat.providers import PROVIDERS, known_secrets
 from batchstat.runtime import Runtime, StdoutClosed, output_error
 
 
@@ -136,6 +136,9 @@ def _report(runtime: Runtime, err: BatchstatError) -> int:
 def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
     """Run batchstat with ``argv``; return the exit code. Never raises."""
     runtime = runtime or Runtime()
+    # Every cloud's secrets are scrubbed from whatever this command prints, not only the
+    # secrets of the cloud it talks to (a server can echo anything it was ever sent).
+    runtime.secrets.extend(known_secrets(runtime.env))
     if "_BATCHSTAT_COMPLETE" in runtime.env:
         # Shell completion request (see completions/): only then load Typer's shells.
         from typer._completion_classes import completion_init

@@ -47,7 +47,10 @@ def demo(
     from batchstat.providers.azure import AzureConfig, AzureProvider
 
     runtime = runtime_of(ctx)
-    request = WatchRequest(targets=[], interval=parse_duration(interval, option="--interval"))
+    request = WatchRequest(
+        targets=[],
+        interval=parse_duration(interval, option="--interval", minimum=1.0, maximum=3600.0),
+    )
     request.timeout = 120.0
     key_id, secret, azure_key = "LTAI5tDemo", secrets.token_urlsafe(16), secrets.token_hex(16)
     emu = Emulator(

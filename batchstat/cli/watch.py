@@ -38,7 +38,7 @@ def watch(
             "--interval",
             metavar="DURATION",
             help="Time between polls of a job, unless the "
-            "service asks for longer with Retry-After (e.g. 5s, 1m).",
+            "service asks for longer with Retry-After (1s to 1h, e.g. 5s, 1m).",
         ),
     ] = "5s",
     timeout: Annotated[
@@ -46,7 +46,7 @@ def watch(
         typer.Option(
             "--timeout",
             metavar="DURATION",
-            help="Give up after this long: exit 6 with a resume command.",
+            help="Give up after this long (at least 1s): exit 6 with a resume command.",
         ),
     ] = None,
     stall_warning: Annotated[
@@ -99,8 +99,10 @@ def watch(
         }
     request = WatchRequest(
         targets=list(targets),
-        interval=parse_duration(interval, option="--interval"),
-        timeout=None if timeout is None else parse_duration(timeout, option="--timeout"),
+        interval=parse_duration(interval, option="--interval", minimum=1.0, maximum=3600.0),
+        timeout=None
+        if timeout is None
+        else parse_duration(timeout, option="--timeout", minimum=1.0),
         stall_warning=parse_duration(stall_warning, option="--stall-warning"),
         output=output_name(output),
         query=query,

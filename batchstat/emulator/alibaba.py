@@ -67,6 +67,11 @@ BUSINESS_ERRORS: dict[int, tuple[str, str]] = {
         "The service is not activated or the account has an outstanding balance.",
     ),
 }
+# The five-digit twins of the published errorCodes (1000N <-> 10N, 1001N <-> 11N), and the
+# two codes without a three-digit twin.
+BUSINESS_ERRORS.update({10000 + code - 100: entry for code, entry in list(BUSINESS_ERRORS.items())})
+BUSINESS_ERRORS[10009] = ("System.SubAccountNoPermission", "The sub-account has no permission.")
+BUSINESS_ERRORS[19999] = ("System.UnknownError", "An unknown error occurred.")
 
 GATEWAY_ERRORS: dict[str, tuple[int, str]] = {
     "SignatureDoesNotMatch": (400, "Specified signature is not matched with our calculation."),
@@ -144,7 +149,8 @@ def request_params(request: Request) -> dict[str, str]:
 
 
 def business_message(code: int) -> str:
-    """`System.Name: text` for a 101-113 code, so both spellings from the docs show up."""
+    """`System.Name: text` for a business code (101-113 or a five-digit twin), so both
+    spellings from the docs show up."""
     name, text = BUSINESS_ERRORS.get(code, ("System.Error", "A system error occurred."))
     return f"{name}: {text}"
 

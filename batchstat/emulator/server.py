@@ -34,6 +34,8 @@ from .wire import JSON_CONTENT_TYPE, HeaderDict, Reply, Request, text_reply
 DEFAULT_ALIBABA_CREDENTIALS = {"LTAI5tEmulatorKeyId": "emulator-secret"}
 POLL_INTERVAL = 0.02  # how long stop() may wait for the serving loop to notice
 DEFAULT_MAX_REQUESTS = 10_000
+# In a `body` fault, replaced by the Signature parameter of the request being answered.
+ECHO_SIGNATURE = "__SIGNATURE__"
 DEFAULT_MAX_LOGGED_BODY = 16 * 1024  # per request; Alibaba form params are capped alike
 
 
@@ -202,12 +204,14 @@ class Emulator:
             self._log.append(record)
         haystack = "\n".join([request.target, *(f"{k}={v}" for k, v in params.items())])
         fault = self.faults.take(provider, haystack)
-        reply = self._reply(provider, request) if fault is None else self._fault(fault, request)
+        reply = (
+            self._reply(provider, request) if fault is None else self._fault(fault, request, params)
+        )
         record.status = 0 if reply.drop else reply.status
         record.fault = reply.fault
         return reply
 
-    def _fault(self, fault: Fault, request: Request) -> Reply:
+    def _fault(self, fault: Fault, request: Request, params: dict[str, str]) -> Reply:
         provider = _provider_for(request.path)
         if fault.kind in ("slow", "trickle", "stall", "reset", "truncate"):
             reply = self._reply(provider, request)
@@ -227,7 +231,9 @@ class Emulator:
         elif fault.kind == "body":
             assert fault.body is not None  # Fault checks it
             content_type = fault.content_type or JSON_CONTENT_TYPE
-            reply = Reply(fault.status or 200, fault.body.encode("utf-8"), content_type)
+            # An echoing server: the placeholder becomes this request's own Signature.
+            body = fault.body.replace(ECHO_SIGNATURE, params.get("Signature", ""))
+            reply = Reply(fault.status or 200, body.encode("utf-8"), content_type)
         elif fault.kind == "html":
             status = fault.status or 502
             phrase = _reason(status)

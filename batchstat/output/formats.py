@@ -67,7 +67,7 @@ def _write_table(results: Sequence[Shown], runtime: Runtime, query: Any, many: b
 def _write_json(results: Sequence[Shown], runtime: Runtime, query: Any, many: bool) -> None:
     from batchstat.output.jsondoc import write_json
 
-    documents = [r.document() for r in results]
+    documents = [runtime.redact_document(r.document()) for r in results]
     write_json(documents if many else documents[0], runtime.out, query=query)
 
 
@@ -80,7 +80,7 @@ def write_line(document: dict[str, Any], runtime: Runtime, query: Any) -> None:
     """One compact JSON line (after ``--query``), flushed: an NDJSON record or event."""
     from batchstat.output.jsondoc import apply_query, dumps
 
-    value = apply_query(document, query)
+    value = apply_query(runtime.redact_document(document), query)
     runtime.out.write((value if isinstance(value, str) else dumps(value, pretty=False)) + "\n")
     runtime.out.flush()
 

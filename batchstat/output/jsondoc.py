@@ -25,7 +25,24 @@ def compile_query(expression: str | None) -> Any:
 
 
 def apply_query(document: Any, query: Any) -> Any:
-    return document if query is None else query.search(document)
+    """``document`` after ``--query``. A function given the wrong type (``length`` of a
+    number, ``sort_by`` of an object) is the expression's fault: a usage error."""
+    if query is None:
+        return document
+    from jmespath.exceptions import JMESPathError, JMESPathTypeError
+
+    try:
+        return query.search(document)
+    except JMESPathError as err:
+        if isinstance(err, JMESPathTypeError):  # not its text: that quotes the whole value
+            expected = " or ".join(err.expected_types)
+            first = f"{err.function_name}() expects {expected}, got {err.actual_type}"
+        else:
+            first = str(err).splitlines()[0] if str(err) else "it does not apply"
+        raise UsageError(
+            f"--query: {query.expression!r} does not fit the JSON document: {first}",
+            "See the README's JSON document section for its fields.",
+        ) from None
 
 
 def dumps(document: Any, *, pretty: bool = True) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from batchstat.errors import redact
 from batchstat.model import JobRecord, JobState
 from batchstat.providers import provider
 from batchstat.runtime import Runtime
@@ -145,9 +146,20 @@ def write_items(record: JobRecord, out: IO[str], *, color: bool) -> None:
     out.write("".join(chunk))
 
 
+class _Redacting:
+    """Writes whole lines with the secrets in use replaced (servers can echo them)."""
+
+    def __init__(self, out: IO[str], secrets: list[str]) -> None:
+        self._out = out
+        self._secrets = secrets
+
+    def write(self, text: str) -> int:
+        return self._out.write(redact(text, self._secrets))
+
+
 def print_job(record: JobRecord, runtime: Runtime) -> None:
     color = runtime.color
-    out = runtime.out
+    out: Any = _Redacting(runtime.out, runtime.all_secrets)
     out.write("\n".join(overview_lines(record, color=color)) + "\n")
     if record.items:
         out.write("\n")

@@ -67,6 +67,8 @@ class ProviderSpec:
     default_rate  requests per second a watch allows by default (0: no limit)
     throttle_wait what a throttling answer without Retry-After means for the whole
                   provider: ``(now, backoff delay) -> delay``; None keeps the backoff
+    secret_env    environment variables holding its secrets: scrubbed from all output
+                  of every command, whichever provider it talks to
     """
 
     __slots__ = (
@@ -78,6 +80,7 @@ class ProviderSpec:
         "name",
         "noun",
         "retention",
+        "secret_env",
         "throttle_wait",
         "title",
     )
@@ -95,6 +98,7 @@ class ProviderSpec:
         retention: float | None = None,
         default_rate: float = 0.0,
         throttle_wait: Callable[[float, float], float] | None = None,
+        secret_env: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.title = title
@@ -106,6 +110,7 @@ class ProviderSpec:
         self.retention = retention
         self.default_rate = default_rate
         self.throttle_wait = throttle_wait
+        self.secret_env = secret_env
 
     def __repr__(self) -> str:
         return f"ProviderSpec({self.name})"
@@ -150,6 +155,16 @@ def provider(name: str) -> ProviderSpec:
         ) from None
 
 
+def known_secrets(env: Mapping[str, str]) -> list[str]:
+    """The values of every provider's secret variables set in ``env``."""
+    return [
+        value.strip()
+        for spec in PROVIDERS.values()
+        for name in spec.secret_env
+        if (value := env.get(name, "")).strip()
+    ]
+
+
 def target_examples() -> str:
     """``alibaba:TASK_ID or azure:JOB_ID``, for help and hints."""
     examples = [spec.target_example for spec in PROVIDERS.values()]
@@ -168,6 +183,7 @@ register(
         # The image batch APIs allow about 3 requests a second per account.
         default_rate=3.0,
         throttle_wait=until_next_minute,
+        secret_env=("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"),
     )
 )
 register(
@@ -179,5 +195,6 @@ register(
         cli="batchstat.cli.azure",
         id_metavar="JOB_ID",
         item_columns=(("TO", "target_language"),),
+        secret_env=("AZURE_DOCUMENT_TRANSLATION_KEY",),
     )
 )

@@ -12,11 +12,11 @@ Facts this adapter is built on (see the project's API notes):
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from batchstat.bodies import array, loads, malformed, mapping, text
 from batchstat.endpoints import Endpoint, parse_endpoint, proxies_for
 from batchstat.errors import (
     AuthError,
@@ -38,6 +38,7 @@ ENV_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
 ENV_TOKEN = "ALIBABA_CLOUD_SECURITY_TOKEN"
 ENV_REGION = "ALIBABA_CLOUD_REGION_ID"
 ENV_ENDPOINT = "BATCHSTAT_ALIBABA_ENDPOINT"
+SERVICE = "Alibaba Cloud"
 
 _REGION_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
 _TASK_ID_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
@@ -64,12 +65,14 @@ _BUSINESS_CODES: dict[str, tuple[str, str]] = {
         "(System.AccountNotActivatedOrInArrears)",
         "auth",
     ),
-    # Five-digit codes seen in the wild.
-    "10001": ("the request timed out", "transient"),
-    "10002": ("a system error occurred", "transient"),
-    "10004": ("a transient service error occurred", "transient"),
-    "10013": ("the service is not activated or the account is in arrears", "auth"),
+    "10009": ("the RAM sub-account has no permission for this action", "auth"),
+    "19999": ("an unknown error occurred", "transient"),
 }
+# The five-digit codes of the published errorCodes are the twins of the three-digit ones
+# (1000N <-> 10N, 1001N <-> 11N), with the same meaning and handling.
+_BUSINESS_CODES.update(
+    {f"100{code[1:]}": entry for code, entry in list(_BUSINESS_CODES.items()) if len(code) == 3}
+)
 
 _AUTH_HINTS = {
     "SignatureDoesNotMatch": f"Check {ENV_KEY_SECRET}: the signature did not match.",
@@ -157,6 +160,7 @@ def build(runtime: Runtime, settings: Mapping[str, Any], *, retries: int) -> Ali
 
 
 class AlibabaProvider(ProviderBase):
+    service = SERVICE
     default_connect_timeout = 5.0
     default_read_timeout = 10.0
 
@@ -209,7 +213,10 @@ class AlibabaProvider(ProviderBase):
             else:
                 request.add_query_param(key, value)
         try:
-            body = self._acs_client().do_action_with_exception(request)
+            try:
+                body = self._acs_client().do_action_with_exception(request)
+            finally:
+                self._remember_signature(request)
         except ServerException as err:
             raise self._server_error(err) from None
         except ClientException as err:
@@ -220,16 +227,31 @@ class AlibabaProvider(ProviderBase):
                 "Alibaba Cloud rejected the request signature.",
                 _AUTH_HINTS["SignatureDoesNotMatch"],
             ) from None
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise TransientError("Alibaba Cloud answered with a body that is not JSON.") from None
-        if not isinstance(payload, dict):
-            raise TransientError("Alibaba Cloud answered with an unexpected JSON document.")
-        code = str(payload.get("Code", "200"))
+        except (TypeError, AttributeError):
+            # aliyunsdkcore reads an error answer's body as a JSON object and crashes
+            # this way when it is null, a number or a list.
+            raise malformed(SERVICE, "an error answer that is not a JSON object") from None
+        payload = mapping(loads(body, SERVICE), "the document", SERVICE)
+        code = text(payload.get("Code"), "Code", SERVICE) or "200"
         if code != "200":
             raise self._business_error(code, payload)
         return payload
+
+    def _remember_signature(self, request: Any) -> None:
+        """Count the request's signature as a secret: a server that echoes the request
+        (as Alibaba's signature errors do) must not get it printed. aliyunsdkcore keeps
+        the string it signed on the request (it compares it with the server's); the
+        signature is HMAC-SHA1 of it with ``secret&``, as the RPC signing rules say."""
+        signed = getattr(getattr(request, "request", None), "string_to_sign", None)
+        if not signed:
+            return
+        import base64
+        import hashlib
+        import hmac
+
+        key = (self.config.access_key_secret + "&").encode()
+        digest = hmac.new(key, signed.encode(), hashlib.sha1).digest()
+        self.runtime.ephemeral_secret(base64.b64encode(digest).decode())
 
     def _server_error(self, err: Any) -> BatchstatError:
         code = str(err.get_error_code() or "")
@@ -309,6 +331,7 @@ class AlibabaProvider(ProviderBase):
             retries=self.retries,
             sleep=self.runtime.sleep,
             rng=self.runtime.rng,
+            on_retry=lambda _err, delay: self._announce_wait(delay),
         )
 
     def submit(self, image_urls: list[str], source_language: str, target_language: str) -> str:
@@ -322,15 +345,23 @@ class AlibabaProvider(ProviderBase):
                 "Field": "general",
             },
         )
-        return str((payload.get("Data") or {}).get("TaskId"))
+        data = mapping(payload.get("Data"), "Data", SERVICE)
+        task_id = text(data.get("TaskId"), "Data.TaskId", SERVICE)
+        if task_id is None:
+            raise malformed(SERVICE, "no Data.TaskId")
+        return task_id
 
 
 def normalize(task_id: str, payload: dict[str, Any]) -> JobRecord:
-    data = payload.get("Data") or {}
+    """The record of task ``task_id`` (the id asked for, whatever the body says). A body
+    not of the documented shape raises :class:`MalformedError`."""
+    data = payload.get("Data")
     if not isinstance(data, dict) or "Status" not in data:
-        raise UnavailableError("Alibaba Cloud answered without a job status (Data.Status).")
-    status = str(data.get("Status"))
-    results = data.get("Result") or []
+        raise malformed(SERVICE, "no job status (Data.Status)")
+    status = text(data.get("Status"), "Data.Status", SERVICE)
+    if status is None:
+        raise malformed(SERVICE, "Data.Status is empty")
+    results = array(data.get("Result"), "Data.Result", SERVICE)
     items = [_image_item(index, entry) for index, entry in enumerate(results, start=1)]
     summary = Summary()
     state: State
@@ -366,29 +397,34 @@ def normalize(task_id: str, payload: dict[str, Any]) -> JobRecord:
         state=state,
         summary=summary,
         items=items,
-        request_id=payload.get("RequestId"),
+        request_id=text(payload.get("RequestId"), "RequestId", SERVICE),
         raw=payload,
     )
 
 
-def _image_item(index: int, entry: dict[str, Any]) -> Item:
+def _image_item(index: int, entry: Any) -> Item:
+    where = f"Data.Result[{index - 1}]"
+    entry = mapping(entry, where, SERVICE)
     ok = entry.get("Success")
     ok = ok if isinstance(ok, bool) else str(ok).lower() == "true"
-    code = entry.get("Code")
+    code = entry.get("Code")  # kept as sent: an integer, or a string in the wild
+    if code is not None and (isinstance(code, bool) or not isinstance(code, int | str)):
+        raise malformed(SERVICE, f"{where}.Code is not a number")
+    message = text(entry.get("Message"), f"{where}.Message", SERVICE)
     error = None
     if not ok:
-        error = {"code": code, "message": entry.get("Message")}
+        error = {"code": code, "message": message}
     return Item(
         id=str(index),
         status="succeeded" if ok else "failed",
         ok=ok,
-        source_url=entry.get("SourceImageUrl") or None,
-        result_url=entry.get("FinalImageUrl") or None,
+        source_url=text(entry.get("SourceImageUrl"), f"{where}.SourceImageUrl", SERVICE),
+        result_url=text(entry.get("FinalImageUrl"), f"{where}.FinalImageUrl", SERVICE),
         error=error,
         extra={
-            "inpainting_url": entry.get("InPaintingUrl") or None,
-            "template_json": entry.get("TemplateJson") or None,
+            "inpainting_url": text(entry.get("InPaintingUrl"), f"{where}.InPaintingUrl", SERVICE),
+            "template_json": text(entry.get("TemplateJson"), f"{where}.TemplateJson", SERVICE),
             "code": code,
-            "message": entry.get("Message"),
+            "message": message,
         },
     )

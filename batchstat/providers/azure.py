@@ -13,13 +13,23 @@ Facts this adapter is built on (see the project's API notes):
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from batchstat.bodies import (
+    ENV_MAX_PAGES,
+    MalformedError,
+    array,
+    count,
+    loads,
+    malformed,
+    mapping,
+    max_pages,
+    text,
+)
 from batchstat.endpoints import Endpoint, parse_endpoint, proxies_for
 from batchstat.errors import (
     AuthError,
@@ -39,6 +49,7 @@ from batchstat.text import printable
 ENV_ENDPOINT = "AZURE_DOCUMENT_TRANSLATION_ENDPOINT"
 ENV_KEY = "AZURE_DOCUMENT_TRANSLATION_KEY"
 ENV_REGION = "AZURE_DOCUMENT_TRANSLATION_REGION"
+SERVICE = "Azure"
 DEFAULT_API_VERSION = "2024-05-01"
 API_VERSIONS = ("2024-05-01", "2026-03-01")
 PAGE_SIZE = 100  # the service's maximum: fewer round trips for large jobs
@@ -131,6 +142,7 @@ def build(runtime: Runtime, settings: Mapping[str, Any], *, retries: int) -> Azu
 
 
 class AzureProvider(ProviderBase):
+    service = SERVICE
     default_connect_timeout = 10.0
     default_read_timeout = 30.0
 
@@ -151,6 +163,7 @@ class AzureProvider(ProviderBase):
             policy = JitteredRetryPolicy(
                 sleep=self.runtime.sleep,
                 rng=self.runtime.rng,
+                on_long_wait=self._announce_wait,
                 retry_total=self.retries,
                 retry_connect=self.retries,
                 retry_read=self.retries,
@@ -226,8 +239,10 @@ class AzureProvider(ProviderBase):
                 f"Azure has no translation job {job_id} at {base}.",
                 "Check the job id and that the endpoint is the resource's custom-domain endpoint.",
             )
-        if isinstance(err, DecodeError):
-            return UnavailableError(f"Azure answered {base} with a body that is not JSON.")
+        if isinstance(err, DecodeError):  # also a body cut short (IncompleteReadError)
+            return MalformedError(
+                after_attempts(f"Azure at {base} sent a body that could not be read", 1)
+            )
         if isinstance(err, HttpResponseError) and err.status_code is not None:
             status = err.status_code
             code, message = _error_fields(err)
@@ -256,8 +271,8 @@ class AzureProvider(ProviderBase):
                     "follow redirects, so the key is never sent to another host.",
                     "Point --endpoint at the resource's own custom-domain endpoint.",
                 )
-            if status == 400:
-                return UsageError(f"Azure rejected the request (HTTP 400): {detail}")
+            # A request was sent, so even a 400 (SASTokenInvalid on the documents list, an
+            # invalid job id for this api-version) is the service's answer: exit 7.
             return UnavailableError(f"Azure answered HTTP {status}: {detail}")
         if isinstance(err, ServiceRequestError | ServiceResponseError):
             what = "timed out" if "timed out" in str(err).lower() else "failed"
@@ -282,12 +297,10 @@ class AzureProvider(ProviderBase):
             )
             # Parse the text ourselves: the SDK's models rewrite the dict that
             # response.json() caches (Cancelled -> Canceled, error.code -> inner code).
-            raw = json.loads(response.text())
+            raw = loads(response.text(), SERVICE)
             items = list(self._documents(job_id)) if documents else None
         except AzureError as err:
             raise self._translate_errors(err, job_id) from None
-        except ValueError:
-            raise UnavailableError("Azure answered with a body that is not JSON.") from None
         record = normalize(raw, items, job_id)
         record.request_id = _request_id(response.headers)
         record.retry_after = parse_retry_after(
@@ -334,24 +347,37 @@ class AzureProvider(ProviderBase):
             **self._call_kwargs(),
         )
         # Only the first page through the SDK pager; we follow the links ourselves.
-        for _ in next(pager.by_page(), iter(())):
-            pass
-        page: dict[str, Any] = json.loads(responses[-1].text()) if responses else {"value": []}
+        try:
+            for _ in next(pager.by_page(), iter(())):
+                pass
+        except (AttributeError, TypeError, KeyError, ValueError):
+            # The SDK's models read the page as an object with a list: not this one.
+            raise malformed(SERVICE, "the documents page is not of the documented shape") from None
+        page: Any = loads(responses[-1].text(), SERVICE) if responses else {"value": []}
         seen: set[str] = set()
+        limit = max_pages(self.runtime.env)
         while True:
-            for doc in page.get("value") or []:
+            page = mapping(page, "the documents page", SERVICE)
+            for doc in array(page.get("value"), "value", SERVICE):
                 yield document_item(doc)
-            link = page.get("nextLink") or page.get("@nextLink")
+            link = text(page.get("nextLink") or page.get("@nextLink"), "nextLink", SERVICE)
             if not link:
                 return
-            url = self._safe_next_link(str(link))
+            url = self._safe_next_link(link)
             if url in seen:
                 raise UnavailableError("Azure returned a next-page link that loops; stopping.")
+            if len(seen) + 1 >= limit:
+                raise UnavailableError(
+                    f"Azure listed more than {limit:,} pages of documents; stopped following "
+                    "its next links.",
+                    f"Raise the bound with {ENV_MAX_PAGES} if the job is that large, or use "
+                    "--no-documents.",
+                )
             seen.add(url)
             response = client.send_request(HttpRequest("GET", url), **self._call_kwargs())
             if response.status_code != 200:
                 response.raise_for_status()
-            page = json.loads(response.text())
+            page = loads(response.text(), SERVICE)
 
     def _safe_next_link(self, link: str) -> str:
         """Resolve a next-page link, pin it to our endpoint and our api-version."""
@@ -399,22 +425,36 @@ def _header_text(value: str) -> str:
 
 
 def _error_fields(err: Any) -> tuple[str | None, str | None]:
+    """The error code (``Code/InnerCode`` when the service names an inner error, as
+    ``InvalidRequest/SASTokenInvalid``) and message of an HTTP error's body."""
     try:
         body = err.response.json()
-        error = body.get("error") or {}
-        return error.get("code"), error.get("message")
     except Exception:  # a non-JSON body: fall back to the reason phrase
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
         return None, getattr(err, "reason", None)
+    code = _text(error.get("code"))
+    inner = error.get("innerError") or error.get("innererror")
+    inner_code = _text(inner.get("code")) if isinstance(inner, dict) else None
+    if inner_code and inner_code != code:
+        code = f"{code}/{inner_code}" if code else inner_code
+    message = (inner.get("message") if isinstance(inner, dict) else None) or error.get("message")
+    return code, _text(message)
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def normalize_timestamp(value: Any) -> str | None:
     """ISO 8601 with at most microseconds (the service sends up to 7 fractional digits)."""
-    if not value:
+    text_value = text(value, "a timestamp", SERVICE)
+    if not text_value:
         return None
-    text = str(value)
-    match = _TIMESTAMP_RE.match(text)
+    match = _TIMESTAMP_RE.match(text_value)
     if not match:
-        return text
+        return text_value
     whole, fraction, zone = match.groups()
     fraction = (fraction or "")[:7]
     return f"{whole}{fraction}{'Z' if zone in (None, 'Z', '+00:00') else zone}"
@@ -425,56 +465,71 @@ def normalize_error(error: Any) -> dict[str, Any] | None:
         return None
     inner = error.get("innerError") or error.get("innererror")
     return {
-        "code": error.get("code"),
-        "message": error.get("message"),
-        "target": error.get("target"),
+        "code": text(error.get("code"), "error.code", SERVICE),
+        "message": text(error.get("message"), "error.message", SERVICE),
+        "target": text(error.get("target"), "error.target", SERVICE),
         "inner_error": normalize_error(inner),
     }
 
 
-def document_item(doc: dict[str, Any]) -> Item:
-    status = str(doc.get("status") or "")
+def _progress(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise malformed(SERVICE, "a document's progress is not between 0 and 1")
+    return value
+
+
+def document_item(doc: Any) -> Item:
+    doc = mapping(doc, "a document status", SERVICE)
+    status = text(doc.get("status"), "a document's status", SERVICE) or ""
     return Item(
         # "documentId" in the published 2024-05-01 example; "id" in the schema.
-        id=str(doc.get("id") or doc.get("documentId") or ""),
+        id=text(doc.get("id") or doc.get("documentId"), "a document's id", SERVICE) or "",
         status=status,
         ok=_ITEM_OK.get(status.lower()),
-        source_url=doc.get("sourcePath") or None,
-        result_url=doc.get("path") or None,
+        source_url=text(doc.get("sourcePath"), "a document's sourcePath", SERVICE),
+        result_url=text(doc.get("path"), "a document's path", SERVICE),
         error=normalize_error(doc.get("error")),
         extra={
-            "target_language": doc.get("to"),
-            "progress": doc.get("progress"),
-            "characters_charged": doc.get("characterCharged"),
+            "target_language": text(doc.get("to"), "a document's to", SERVICE),
+            "progress": _progress(doc.get("progress")),
+            "characters_charged": count(
+                doc.get("characterCharged"), "a document's characterCharged", SERVICE
+            ),
             "created": normalize_timestamp(doc.get("createdDateTimeUtc")),
             "updated": normalize_timestamp(doc.get("lastActionDateTimeUtc")),
         },
     )
 
 
-def normalize(raw: dict[str, Any], items: list[Item] | None, job_id: str) -> JobRecord:
+def normalize(raw: Any, items: list[Item] | None, job_id: str) -> JobRecord:
     """The record of job ``job_id``: the id asked for, whatever the body calls it (the
-    published 2024-05-01 examples say ``translationId``)."""
-    status = str(raw.get("status") or "")
-    counts = raw.get("summary") or {}
+    published 2024-05-01 examples say ``translationId``). A body not of the documented
+    shape raises :class:`MalformedError`."""
+    raw = mapping(raw, "the job status", SERVICE)
+    status = text(raw.get("status"), "status", SERVICE)
+    if status is None:
+        raise malformed(SERVICE, "no job status")
+    counts = raw.get("summary")
+    counts = {} if counts is None else mapping(counts, "summary", SERVICE)
 
-    def count(key: str) -> int | None:
-        value = counts.get(key)
-        return int(value) if isinstance(value, int | float) else None
+    def number(key: str) -> int | None:
+        return count(counts.get(key), f"summary.{key}", SERVICE)
 
-    charged = count("totalCharacterCharged")
+    charged = number("totalCharacterCharged")
     if items is not None and not charged:
         # The job total can read 0 while documents report their own charges.
-        per_doc = sum(int(i.extra.get("characters_charged") or 0) for i in items)
+        per_doc = sum(i.extra.get("characters_charged") or 0 for i in items)
         if per_doc:
             charged = per_doc
     summary = Summary(
-        total=count("total"),
-        succeeded=count("success"),
-        failed=count("failed"),
-        running=count("inProgress"),
-        pending=count("notYetStarted"),
-        cancelled=count("cancelled"),
+        total=number("total"),
+        succeeded=number("success"),
+        failed=number("failed"),
+        running=number("inProgress"),
+        pending=number("notYetStarted"),
+        cancelled=number("cancelled"),
         characters_charged=charged,
     )
     state: State = _STATES.get(status.lower(), JobState.RUNNING)

@@ -12,18 +12,25 @@ from typing import Any
 
 from azure.core.pipeline.policies import RetryPolicy
 
-from batchstat.retry import jittered
+from batchstat.retry import LONG_WAIT, jittered, retry_delay
 
 
 class JitteredRetryPolicy(RetryPolicy):
-    """Retries 408/429/5xx and connection errors; ``Retry-After`` wins over backoff."""
+    """Retries 408/429/5xx and connection errors; ``Retry-After`` (clamped, at least the
+    backoff) wins over backoff."""
 
     def __init__(
-        self, *, sleep: Callable[[float], None], rng: random.Random, **kwargs: Any
+        self,
+        *,
+        sleep: Callable[[float], None],
+        rng: random.Random,
+        on_long_wait: Callable[[float], None] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._sleep_fn = sleep
         self._rng = rng
+        self._on_long_wait = on_long_wait
 
     def get_backoff_time(self, settings: dict[str, Any]) -> float:
         attempts = len(settings["history"])
@@ -33,8 +40,12 @@ class JitteredRetryPolicy(RetryPolicy):
         return jittered(ceiling, self._rng)
 
     def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
-        delay = self.get_retry_after(response) if response is not None else None
-        if not delay:
-            delay = self.get_backoff_time(settings)
+        try:
+            asked = self.get_retry_after(response) if response is not None else None
+        except (ValueError, TypeError, IndexError, OverflowError, OSError):  # hostile text
+            asked = None
+        delay = retry_delay(asked, self.get_backoff_time(settings))
+        if delay >= LONG_WAIT and self._on_long_wait is not None:
+            self._on_long_wait(delay)
         if delay > 0:
             self._sleep_fn(delay)

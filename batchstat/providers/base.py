@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from batchstat.errors import redact
+from batchstat.retry import LONG_WAIT
 from batchstat.runtime import Runtime
 
 
 class ProviderBase:
     """Settings, runtime and the lazily built SDK client of an adapter (see ``Adapter``)."""
 
+    service = "the service"  # for messages: "Azure", "Alibaba Cloud"
     default_connect_timeout = 10.0
     default_read_timeout = 30.0
 
@@ -31,4 +33,14 @@ class ProviderBase:
         self._client: Any = None
 
     def _safe(self, text: str) -> str:
-        return redact(text, self.runtime.secrets)
+        return redact(text, self.runtime.all_secrets)
+
+    def _announce_wait(self, delay: float) -> None:
+        """One stderr line before a long wait between retries (see ``retry.LONG_WAIT``)."""
+        if delay >= LONG_WAIT:
+            from batchstat.durations import format_duration
+
+            self.runtime.say(
+                f"{self.service} asked to wait {format_duration(delay)} before retrying; "
+                "waiting (Ctrl-C to stop)."
+            )

@@ -60,6 +60,11 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
+def wait_duration(seconds: float) -> str:
+    """A wait as a message says it: ``0.4s`` below ten seconds, else ``5m00s``."""
+    return f"{seconds:.1f}s" if seconds < 10 else format_duration(seconds)
+
+
 def spoken_duration(seconds: float) -> str:
     """``1 hour``, ``90 minutes``, ``45 seconds``: for sentences."""
     for unit, size in (("hour", 3600), ("minute", 60)):

@@ -21,11 +21,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from batchstat.durations import wait_duration
 from batchstat.errors import BatchstatError, ExitCode, TransientError, UsageError
 from batchstat.model import JobRecord
 from batchstat.providers import PROVIDERS, target_examples
 from batchstat.retry import Backoff, retry_delay
 from batchstat.runtime import Runtime
+from batchstat.text import shorten
 
 # Worst first: the exit code of a watch over several jobs is the worst of theirs.
 EXIT_SEVERITY = (
@@ -59,7 +61,9 @@ def parse_target(text: str) -> Target:
     name, sep, job_id = text.strip().partition(":")
     name = name.lower()
     if not sep or name not in PROVIDERS or not job_id.strip():
-        raise UsageError(f"{text!r} is not a watch target.", f"Write {target_examples()}.")
+        raise UsageError(
+            f"{shorten(text)!r} is not a watch target.", f"Write {target_examples()}."
+        )
     return Target(name, PROVIDERS[name].validate_id(job_id.strip()))
 
 
@@ -326,7 +330,7 @@ class Watch:
                 )
                 self.observer.changed(job)
                 return
-            self.observer.warn(job, f"{err.message} Retrying in {delay:.1f}s.")
+            self.observer.warn(job, f"{err.message} Retrying in {wait_duration(delay)}.")
             job.due = now + delay
             return
         if isinstance(err, BatchstatError):

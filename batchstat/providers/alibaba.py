@@ -30,6 +30,7 @@ from batchstat.model import Item, JobRecord, JobState, State, Summary
 from batchstat.providers.base import ProviderBase
 from batchstat.retry import call_with_retries
 from batchstat.runtime import Runtime
+from batchstat.text import shorten
 
 API_VERSION = "2018-10-12"
 DEFAULT_REGION = "cn-hangzhou"
@@ -41,7 +42,7 @@ ENV_ENDPOINT = "BATCHSTAT_ALIBABA_ENDPOINT"
 SERVICE = "Alibaba Cloud"
 
 _REGION_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
-_TASK_ID_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
+_TASK_ID_RE = re.compile(r"[\x21-\x7e]{1,256}")
 # Regions with their own alimt host; every other region is served by mt.aliyuncs.com
 # (the endpoint map of the alimt SDK).
 _REGIONAL_HOSTS = {"cn-hangzhou", "ap-southeast-1"}
@@ -139,9 +140,9 @@ class AlibabaConfig:
 
 
 def validate_task_id(task_id: str) -> str:
-    if not _TASK_ID_RE.match(task_id):
+    if not _TASK_ID_RE.fullmatch(task_id):  # not match: "$" would let a newline through
         raise UsageError(
-            f"{task_id!r} is not a valid Alibaba task id.",
+            f"{shorten(task_id)!r} is not a valid Alibaba task id.",
             "Use the TaskId returned by TranslateImageBatch, "
             "e.g. EEA28E6D-4828-5031-BD8C-8FF1B3216842.",
         )

@@ -44,7 +44,7 @@ from batchstat.model import Item, JobRecord, JobState, State, Summary
 from batchstat.providers.base import ProviderBase
 from batchstat.retry import after_attempts, parse_retry_after
 from batchstat.runtime import Runtime
-from batchstat.text import printable
+from batchstat.text import printable, shorten
 
 ENV_ENDPOINT = "AZURE_DOCUMENT_TRANSLATION_ENDPOINT"
 ENV_KEY = "AZURE_DOCUMENT_TRANSLATION_KEY"
@@ -124,7 +124,7 @@ def validate_job_id(job_id: str) -> str:
         return str(uuid.UUID(job_id.strip()))
     except ValueError:
         raise UsageError(
-            f"{job_id!r} is not a valid Azure translation job id (a UUID).",
+            f"{shorten(job_id)!r} is not a valid Azure translation job id (a UUID).",
             "Use the id after /batches/ in the Operation-Location header, "
             "e.g. 727bf148-f327-47a0-9481-abae6362f11e.",
         ) from None
@@ -219,6 +219,7 @@ class AzureProvider(ProviderBase):
             ClientAuthenticationError,
             DecodeError,
             HttpResponseError,
+            IncompleteReadError,
             ResourceNotFoundError,
             ServiceRequestError,
             ServiceResponseError,
@@ -239,10 +240,10 @@ class AzureProvider(ProviderBase):
                 f"Azure has no translation job {job_id} at {base}.",
                 "Check the job id and that the endpoint is the resource's custom-domain endpoint.",
             )
-        if isinstance(err, DecodeError):  # also a body cut short (IncompleteReadError)
-            return MalformedError(
-                after_attempts(f"Azure at {base} sent a body that could not be read", 1)
-            )
+        if isinstance(err, IncompleteReadError):
+            return MalformedError(f"Azure at {base} cut its answer short.")
+        if isinstance(err, DecodeError):
+            return MalformedError("Azure answered with a body that is not JSON.")
         if isinstance(err, HttpResponseError) and err.status_code is not None:
             status = err.status_code
             code, message = _error_fields(err)

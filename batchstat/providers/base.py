@@ -41,6 +41,6 @@ class ProviderBase:
             from batchstat.durations import format_duration
 
             self.runtime.say(
-                f"{self.service} asked to wait {format_duration(delay)} before retrying; "
-                "waiting (Ctrl-C to stop)."
+                f"waiting {format_duration(delay)} before asking {self.service} again "
+                "(Ctrl-C to stop)."
             )

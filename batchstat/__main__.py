@@ -48,7 +48,7 @@ def _leave_without_teardown() -> None:
     import os
 
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # None when closed
             stream.flush()
     os._exit(_exit_code)
 

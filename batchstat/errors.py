@@ -27,7 +27,12 @@ class ExitCode:
     PENDING = 8  # the job has not finished yet (get --exit-status)
     INTERNAL = 70  # a bug in batchstat: please report it
     OUTPUT = 74  # the output could not be written (disk full, I/O error)
-    INTERRUPTED = 130  # Ctrl-C
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM: CI cancelling a step, `timeout`, `kill`
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so it stops as cleanly as on Ctrl-C."""
 
 
 class BatchstatError(Exception):

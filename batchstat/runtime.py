@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from batchstat.errors import OutputError, redact
+from batchstat.errors import ExitCode, OutputError, Terminated, redact
 from batchstat.text import printable
 
 if TYPE_CHECKING:
@@ -86,7 +86,14 @@ class Runtime:
         """Run a command's request, or hand it to ``on_request`` (tests of flag parsing)."""
         if self.on_request is not None:
             return self.on_request(request)
-        return run(request, self)
+        try:
+            return run(request, self)
+        except KeyboardInterrupt as stop:  # here: Typer would turn it into a silent 130
+            if isinstance(stop, Terminated):
+                self.say("terminated")
+                return ExitCode.TERMINATED
+            self.say("interrupted")
+            return ExitCode.INTERRUPTED
 
     def input_lines(self) -> IO[str]:
         """Standard input (``watch -``)."""

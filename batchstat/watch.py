@@ -31,6 +31,7 @@ from batchstat.text import shorten
 
 # Worst first: the exit code of a watch over several jobs is the worst of theirs.
 EXIT_SEVERITY = (
+    ExitCode.TERMINATED,
     ExitCode.INTERRUPTED,
     ExitCode.AUTH,
     ExitCode.UNAVAILABLE,
@@ -61,9 +62,7 @@ def parse_target(text: str) -> Target:
     name, sep, job_id = text.strip().partition(":")
     name = name.lower()
     if not sep or name not in PROVIDERS or not job_id.strip():
-        raise UsageError(
-            f"{shorten(text)!r} is not a watch target.", f"Write {target_examples()}."
-        )
+        raise UsageError(f"{shorten(text)!r} is not a watch target.", f"Write {target_examples()}.")
     return Target(name, PROVIDERS[name].validate_id(job_id.strip()))
 
 

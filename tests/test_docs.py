@@ -48,7 +48,7 @@ def test_every_exit_code_is_in_the_readme():
 
     table = README.split("## Exit codes", 1)[1].split("##", 1)[0]
     codes = {name: code for name, code in vars(ExitCode).items() if name.isupper()}
-    assert len(codes) == 12
+    assert len(codes) == 13
     for name, code in codes.items():
         assert f"| {code} |" in table, name
 

@@ -41,7 +41,7 @@ from batchstat.runtime import Runtime
 KEY_ID = "LTAI5tFuzzKeyId"
 SECRET = "fuzz-alibaba-secret"
 AZURE_KEY = "fuzz-azure-key"
-DOCUMENTED_EXIT_CODES = {0, 1, 2, 3, 4, 5, 6, 7, 8, 74, 130}
+DOCUMENTED_EXIT_CODES = {0, 1, 2, 3, 4, 5, 6, 7, 8, 74, 130, 143}
 TRACEBACK = "Traceback (most recent call last)"
 # Never on stderr nor in a table: escapes (7- and 8-bit), CR, backspace, bidi override.
 TERMINAL_MARKERS = ("\x1b", "\x9b", "\r", "\b", "\u202e")

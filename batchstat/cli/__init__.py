@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from batchstat import __version__
-from batchstat.errors import BatchstatError, ExitCode
+from batchstat.errors import BatchstatError, ExitCode, Terminated
 from batchstat.providers import PROVIDERS, known_secrets
 from batchstat.runtime import Runtime, StdoutClosed, output_error
 
@@ -147,6 +147,7 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     only = None if "_BATCHSTAT_COMPLETE" in runtime.env else _requested_command(args)
     command = typer.main.get_command(build_app(only))
+    previous = _on_sigterm(_terminate)
     try:
         result = command.main(args=argv, prog_name="batchstat", standalone_mode=False, obj=runtime)
         return int(result or 0)
@@ -160,6 +161,9 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
         else:
             runtime.say(f"error: {err.format_message()} (see 'batchstat --help')")
         return ExitCode.USAGE
+    except Terminated:
+        runtime.say("terminated")
+        return ExitCode.TERMINATED
     except (typer.Abort, KeyboardInterrupt):
         runtime.say("interrupted")
         return ExitCode.INTERRUPTED
@@ -179,9 +183,36 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
             "(rerun with --debug for details and report it)",
         )
         return ExitCode.INTERNAL
+    finally:
+        _on_sigterm(previous)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install ``handler`` for SIGTERM (from the main thread only; elsewhere a no-op) and
+    return the one it replaces."""
+    import signal
+    import threading
+
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def main() -> None:
+    import os
+
+    if sys.stderr is None:  # started with stderr closed (2>&-): messages are lost, not data
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    if sys.stdout is None:  # started with stdout closed (>&-): nowhere for the data to go
+        Runtime().say(
+            "error: standard output is closed, so there is nowhere to print to. "
+            "Hint: Redirect it to a file or to /dev/null instead of closing it."
+        )
+        sys.exit(ExitCode.OUTPUT)
     code = run(sys.argv[1:])
     try:
         sys.stdout.flush()
@@ -192,8 +223,6 @@ def main() -> None:
     finally:
         # Silence the interpreter's own complaint about a closed stdout at exit.
         try:
-            import os
-
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
         except (OSError, ValueError):

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from batchstat.cli.common import runtime_of
-from batchstat.errors import UsageError
+from batchstat.errors import Terminated, UsageError
 
 DEFAULT_ALIBABA_KEY_ID = "LTAI5tEmulatorKeyId"
 DEFAULT_ALIBABA_SECRET = "emulator-secret"
@@ -140,6 +140,6 @@ def emulator(
         runtime.say(f"try: batchstat watch {' '.join(featured)}")
     try:
         emu.serve_forever()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         runtime.say("emulator stopped")
-        raise typer.Exit(130) from None
+        raise typer.Exit(143 if isinstance(stop, Terminated) else 130) from None

@@ -79,8 +79,9 @@ def watch(
     """Watch one or many jobs until they finish, then print their final state.
 
     Jobs are polled concurrently, each no sooner than the service's Retry-After. The exit
-    code is the worst outcome, in this order: 130 interrupted, 5 auth, 7 unavailable,
-    6 timed out, 4 not found, 1 failed or cancelled, 3 partially succeeded, 0 succeeded.
+    code is the worst outcome, in this order: 143 terminated, 130 interrupted, 5 auth,
+    7 unavailable, 6 timed out, 4 not found, 1 failed or cancelled, 3 partially succeeded,
+    0 succeeded.
 
     Example: batchstat watch alibaba:EEA28E6D-4828-5031-BD8C-8FF1B3216842 \\
     azure:727bf148-f327-47a0-9481-abae6362f11e --timeout 30m

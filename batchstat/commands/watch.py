@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from batchstat.errors import ExitCode, UsageError
+from batchstat.errors import ExitCode, Terminated, UsageError
 from batchstat.providers import PROVIDERS, provider, target_examples
 from batchstat.runtime import Runtime
 
@@ -80,18 +80,18 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
 
     engine = Watch(parsed, adapters, runtime, options, observers)
     observers.start(engine.jobs)
-    interrupted = False
+    interrupted: str | None = None
     try:
         code = engine.run()
-    except KeyboardInterrupt:
-        interrupted = True
-        code = ExitCode.INTERRUPTED
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
+        interrupted = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        code = ExitCode.TERMINATED if isinstance(stop, Terminated) else ExitCode.INTERRUPTED
     finally:
         observers.stop()
 
     unfinished = [job for job in engine.jobs if not job.done]
     if interrupted or engine.timed_out:
-        why = "interrupted" if interrupted else "timed out"
+        why = interrupted or "timed out"
         for job in unfinished:
             last = job.record.status if job.record else "not polled yet"
             runtime.say(f"{why}: {job.target} is still {last}")

@@ -108,7 +108,7 @@ class Item:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,
-            "status": self.status,
+            "status": self.status or None,  # null when the service said no status word
             "ok": self.ok,
             "source_url": self.source_url,
             "result_url": self.result_url,
@@ -180,7 +180,7 @@ class JobRecord:
         return {
             "provider": self.provider,
             "id": self.id,
-            "status": self.status,
+            "status": self.status or None,  # null when the service said no status word
             "state": self.state,
             "terminal": self.terminal,
             "created": self.created,

@@ -90,6 +90,8 @@ class WatchedJob:
     progress_mark: Any = None
     stall_warned: bool = False
     finished_at: float | None = None
+    # When a poll last saw the job unfinished: it ended after that (None: never seen so).
+    unfinished_seen_at: float | None = None
     last_poll: float = float("-inf")  # when the last poll went out (never: oldest)
 
     @property
@@ -299,6 +301,7 @@ class Watch:
                 job.finished_at = now
             self.observer.changed(job)
         if not record.terminal:
+            job.unfinished_seen_at = now
             wait = self.options.interval
             if record.retry_after is not None:
                 wait = max(wait, record.retry_after)

@@ -8,6 +8,7 @@ from batchstat.errors import ExitCode
 from batchstat.model import JobRecord, JobState
 from batchstat.providers import ProviderSpec, provider
 from batchstat.runtime import Runtime
+from batchstat.text import shorten
 
 
 class GetRequest:
@@ -74,12 +75,21 @@ def finish_get(
 ) -> int:
     """Diagnostics on stderr and the exit code of a ``get``."""
     if record.state == JobState.NOT_FOUND:
+        # One shape on every cloud: the document on stdout (state not_found), this line.
+        why = "an unknown id"
+        if spec.retention is not None:
+            from batchstat.durations import spoken_duration
+
+            why += (
+                f", or its results expired: {spec.title} deletes them "
+                f"{spoken_duration(spec.retention)} after the job ends"
+            )
         runtime.say(
-            f"{spec.name} job {record.id} was not found: the id is invalid, "
-            "or its results expired and were cleaned up."
+            f"error: {spec.title} has no job {shorten(record.id)}: not found ({why}). "
+            "Hint: Check the id, and the endpoint (or region) it was submitted to."
         )
         return ExitCode.NOT_FOUND
-    if spec.retention is not None and record.terminal:
+    if spec.retention is not None and record.terminal and runtime.is_tty("stderr"):
         from batchstat.durations import spoken_duration
 
         runtime.say(

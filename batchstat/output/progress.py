@@ -28,7 +28,8 @@ def watch_document(job: WatchedJob) -> dict[str, Any]:
     if record is None:
         record = JobRecord(job.target.provider, job.target.id, status="", state=JobState.PENDING)
         doc = record.to_dict()
-        doc.update(status=None, state=None, terminal=job.done, summary=Summary().to_dict())
+        # No status was ever read: the state is "unknown", never null (watch_error says why).
+        doc.update(status=None, state="unknown", terminal=job.done, summary=Summary().to_dict())
     else:
         doc = record.to_dict()
     doc["watch_error"] = None
@@ -59,10 +60,17 @@ def expiry_note(job: WatchedJob) -> str | None:
     spec = provider(record.provider)
     if spec.retention is None or record.state == JobState.NOT_FOUND:
         return None
+    kept = spoken_duration(spec.retention)
+    if job.unfinished_seen_at is None:
+        # The service says nothing of when the job ended: it may have been an hour ago.
+        return (
+            f"{job.target} had already finished when first seen: its result URLs may "
+            f"expire at any moment ({spec.title} deletes them {kept} after a job ends)."
+        )
+    # It ended after the last poll that saw it unfinished: that is the safe bound.
     return (
         f"{job.target} finished; its result URLs stay valid until about "
-        f"{iso(job.finished_at + spec.retention)} "
-        f"({spoken_duration(spec.retention)} after the job ended)."
+        f"{iso(job.unfinished_seen_at + spec.retention)} ({kept} after the job ended)."
     )
 
 

@@ -301,7 +301,12 @@ class AzureProvider(ProviderBase):
             raw = loads(response.text(), SERVICE)
             items = list(self._documents(job_id)) if documents else None
         except AzureError as err:
-            raise self._translate_errors(err, job_id) from None
+            failure = self._translate_errors(err, job_id)
+            if isinstance(failure, NotFoundError):
+                # Not an error of the request: the answer is "no such job", as Alibaba
+                # says with its status "invalid". One shape for both clouds.
+                return not_found(job_id, err)
+            raise failure from None
         record = normalize(raw, items, job_id)
         record.request_id = _request_id(response.headers)
         record.retry_after = parse_retry_after(
@@ -314,6 +319,8 @@ class AzureProvider(ProviderBase):
         return self.fetch(job_id, documents=False)
 
     def complete(self, record: JobRecord) -> JobRecord:
+        if record.state == JobState.NOT_FOUND:  # no job, no documents to list
+            return record
         return self.attach_documents(record)
 
     def attach_documents(self, record: JobRecord) -> JobRecord:
@@ -406,6 +413,26 @@ class AzureProvider(ProviderBase):
             return str(poller.id)
         except AzureError as err:
             raise self._translate_errors(err, "(new)") from None
+
+
+def not_found(job_id: str, err: Any) -> JobRecord:
+    """The record of a job the service does not know (HTTP 404), with its error body."""
+    code, message = _error_fields(err)
+    response = getattr(err, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        raw = loads(response.text(), SERVICE) if response is not None else None
+    except (MalformedError, AttributeError):  # not JSON: keep nothing of it
+        raw = None
+    return JobRecord(
+        provider="azure",
+        id=job_id,
+        status="",
+        state=JobState.NOT_FOUND,
+        error={"code": code, "message": message, "target": None, "inner_error": None},
+        request_id=_request_id(headers),
+        raw=raw if isinstance(raw, dict) else None,
+    )
 
 
 def _request_id(headers: Any) -> str | None:

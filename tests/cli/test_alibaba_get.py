@@ -156,7 +156,7 @@ def test_bad_query_is_a_usage_error_before_any_request(cli, emulator):
 def test_table_shows_whole_urls_on_one_line(cli, emulator):
     long_url = "https://img.example.com/" + "very-long-path-segment/" * 8 + "picture.png"
     task = emulator.alibaba.add_job(images=[AlibabaImage(long_url)], stages=[Stage("finished")])
-    result = cli("alibaba", "get", task, env={"COLUMNS": "40"})
+    result = cli("alibaba", "get", task, env={"COLUMNS": "40"}, stderr_tty=True)
     assert result.code == 0
     lines = result.stdout.splitlines()
     assert any(long_url in line for line in lines)
@@ -166,7 +166,8 @@ def test_table_shows_whole_urls_on_one_line(cli, emulator):
     assert any(result_url in line for line in lines)
     assert "finished (succeeded)" in result.stdout
     assert "\x1b[" not in result.stdout  # no colour when stdout is not a terminal
-    assert "1 hour" in result.stderr  # the retention warning goes to stderr
+    assert "1 hour" in result.stderr  # the retention warning goes to stderr ...
+    assert cli("alibaba", "get", task).stderr == ""  # ... on a terminal only, not in logs
 
 
 def test_table_colour_only_on_terminal_and_never_with_no_color(cli, emulator):

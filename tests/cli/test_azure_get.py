@@ -151,9 +151,24 @@ def test_endpoint_copied_with_translator_suffix_still_works(cli, emulator):
 
 
 def test_unknown_job_is_not_found(cli, emulator):
-    result = cli("azure", "get", str(uuid.uuid4()))
+    job = str(uuid.uuid4())
+    result = cli("azure", "get", job)
     assert result.code == 4
-    assert "no translation job" in result.stderr
+    assert result.stderr.startswith(f"error: Azure has no job {job}: not found")
+    assert result.stderr.count("\n") == 1 and "Hint:" in result.stderr
+
+
+@pytest.mark.parametrize("provider", ["alibaba", "azure"])
+def test_not_found_has_one_shape_on_both_clouds(cli, emulator, provider):
+    job = str(uuid.uuid4()) if provider == "azure" else "EEA28E6D-4828-5031-BD8C-8FF1B3216842"
+    result = cli(provider, "get", job, "-o", "json")
+    assert result.code == 4
+    document = json.loads(result.stdout)  # the document, on stdout
+    assert document["id"] == job and document["state"] == "not_found"
+    assert document["terminal"] is True
+    [line] = result.stderr.splitlines()  # one error line, with a hint
+    assert line.startswith("error: ") and "not found" in line and "Hint:" in line
+    assert cli(provider, "get", job, "--query", "state").stdout == "not_found\n"
 
 
 def test_wrong_key_is_auth_failure_without_leaking(cli, emulator):

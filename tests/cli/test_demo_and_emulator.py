@@ -214,7 +214,7 @@ def test_a_process_delivers_all_output_and_its_exit_code(emulator, cli_env):
     assert len(doc["items"]) == 1501 and doc["summary"]["failed"] == 1
     missing = batchstat("azure", "get", "00000000-0000-4000-8000-000000000000", env=_env(**cli_env))
     assert missing.returncode == 4
-    assert missing.stderr.startswith("error: Azure has no translation job")
+    assert missing.stderr.startswith("error: Azure has no job")
 
 
 def test_ctrl_c_while_starting_exits_130_without_traceback():

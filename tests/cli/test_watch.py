@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 
@@ -213,9 +214,21 @@ def test_stall_warning_once(cli, emulator):
 
 
 def test_alibaba_finish_says_until_when_results_stay(cli, emulator, clock):
+    # Seen running at the first poll and finished at the second, 10 s later: the job
+    # ended after the first poll, so its results stay until that poll + 1 hour.
+    job = alibaba_job(emulator, polls=(0, 1))
+    first_poll = clock()
+    result = cli("watch", f"alibaba:{job}", "--interval", "10s")
+    until = datetime.fromtimestamp(first_poll + 3600, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"stay valid until about {until} (1 hour after the job ended)" in result.stderr
+
+
+def test_alibaba_finished_when_first_seen_promises_no_time(cli, emulator, clock):
+    # GetTranslateImageBatchResult says nothing of when the job ended: maybe an hour ago.
     job = alibaba_job(emulator, polls=(0, 0))
     result = cli("watch", f"alibaba:{job}")
-    assert "stay valid until about" in result.stderr
+    assert "valid until" not in result.stderr
+    assert "had already finished when first seen: its result URLs may expire" in result.stderr
 
 
 @pytest.mark.parametrize("target", ["azure:not-a-uuid", "gcp:123", "nocolon", "alibaba:"])
@@ -278,3 +291,22 @@ def test_worker_threads_poll_many_jobs_exactly(cli, emulator):
     assert result.code == 0, result.stderr
     assert all(len(status_polls(emulator, j)) == 4 for j in jobs)
     assert [d["state"] for d in json.loads(result.stdout)] == ["succeeded"] * 6
+
+
+@pytest.mark.parametrize("provider", ["alibaba", "azure"])
+def test_watch_of_an_unknown_job_ends_not_found_on_both_clouds(cli, emulator, provider):
+    job = str(uuid.uuid4()) if provider == "azure" else "EEA28E6D-4828-5031-BD8C-8FF1B3216842"
+    result = cli("watch", f"{provider}:{job}", "-o", "json")
+    assert result.code == 4
+    [document] = json.loads(result.stdout)
+    assert document["state"] == "not_found" and document["watch_error"] is None
+
+
+def test_watch_json_state_is_unknown_when_no_status_was_read(cli, emulator):
+    job = str(uuid.uuid4())
+    emulator.faults.add(Fault(provider="azure", kind="http", status=503, times=100))
+    result = cli("watch", f"azure:{job}", "-o", "json", "--max-errors", "1")
+    assert result.code == 7
+    [document] = json.loads(result.stdout)
+    assert document["state"] == "unknown" and document["status"] is None
+    assert document["watch_error"]["exit_code"] == 7

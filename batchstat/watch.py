@@ -140,6 +140,7 @@ class WatchOptions:
     timeout: float | None = None
     stall_warning: float = 600.0
     max_errors: int = 10
+    items: bool = True  # fetch a terminal job's items (``Poller.complete``)
     # Requests per second per provider (0: no limit); a provider not named has no limit.
     rates: dict[str, float] = field(default_factory=dict)
     workers: int = 8
@@ -257,7 +258,7 @@ class Watch:
         record: JobRecord | None = None
         try:
             record = poller.poll(job.target.id)
-            if record.terminal:
+            if record.terminal and self.options.items:
                 # Items (result URLs) once, at the end.
                 record = poller.complete(record)
             return job, record, None

@@ -80,6 +80,26 @@ class ProviderOption:
         return self.flag.lstrip("-").replace("-", "_")
 
 
+def given_options(ctx: typer.Context) -> list[str]:
+    """The options given on the command line, as arguments that give them again (for the
+    line that resumes a watch): every one that changes behaviour, none left at default."""
+    out: list[str] = []
+    for param in ctx.command.params:
+        if param.param_type_name != "option" or param.name is None:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source is None or source.name != "COMMANDLINE":
+            continue
+        value = ctx.params.get(param.name)
+        flag = max(param.opts, key=len)  # the long form
+        if getattr(param, "is_flag", False):
+            secondary = getattr(param, "secondary_opts", None)
+            out.append(flag if value or not secondary else max(secondary, key=len))
+        elif value is not None:
+            out += [flag, str(getattr(value, "value", value))]
+    return out
+
+
 def runtime_of(ctx: typer.Context) -> Runtime:
     """The run's :class:`Runtime` (the one ``run()`` was given)."""
     obj = ctx.find_root().obj

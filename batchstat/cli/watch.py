@@ -15,6 +15,7 @@ from batchstat.cli.common import (
     OutputName,
     ProviderOption,
     QueryOption,
+    given_options,
     output_name,
     output_option,
     runtime_of,
@@ -65,6 +66,14 @@ def watch(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print nothing but the result.")
     ] = False,
+    documents: Annotated[
+        bool,
+        typer.Option(
+            "--documents/--no-documents",
+            help="List each finished job's documents with their result URLs (one listing "
+            "per job, at its end); Alibaba's images come with the status anyway.",
+        ),
+    ] = True,
     max_errors: Annotated[
         int,
         typer.Option(
@@ -109,8 +118,10 @@ def watch(
         query=query,
         quiet=quiet,
         max_errors=max_errors,
+        items=documents,
         rates=rates,
         settings=settings,
+        resume_options=given_options(ctx),
     )
     raise typer.Exit(runtime_of(ctx).dispatch(request, run_watch))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,25 +24,42 @@ class WatchRequest:
     query: str | None = None
     quiet: bool = False
     max_errors: int = 10
+    items: bool = True  # list each finished job's items (--no-documents: not)
     # Requests per second per provider; a provider not named gets its registry default.
     rates: dict[str, float] = field(default_factory=dict)
     # Per provider, the settings its adapter is built from (endpoint, region, ...).
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The options as given, to print a resume command that works when pasted.
+    resume_options: list[str] = field(default_factory=list, compare=False)
 
 
 def read_targets(texts: list[str], runtime: Runtime) -> list[str]:
-    """The targets, with ``-`` replaced by the lines of stdin (blank lines and ``#``
-    comments skipped)."""
+    """The targets, with ``-`` replaced by the lines of stdin (blank lines, ``#`` comment
+    lines and trailing `` # comments`` skipped)."""
     out: list[str] = []
     for text in texts:
         if text != "-":
             out.append(text)
             continue
-        for line in runtime.input_lines():
-            line = line.strip()
-            if line and not line.startswith("#"):
+        stdin = runtime.input_lines()
+        if _is_terminal(stdin):  # not silence: say what it waits for
+            runtime.say("reading targets from stdin, one per line; end with Ctrl-D.")
+        for line in stdin:
+            line = line.split("#", 1)[0] if line.lstrip().startswith("#") else line
+            line = _TRAILING_COMMENT.sub("", line).strip()
+            if line:
                 out.append(line)
     return out
+
+
+_TRAILING_COMMENT = re.compile(r"\s+#.*$", re.S)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def run_watch(request: WatchRequest, runtime: Runtime) -> int:
@@ -66,6 +84,7 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
         timeout=request.timeout,
         stall_warning=request.stall_warning,
         max_errors=request.max_errors,
+        items=request.items,
         rates={
             name: request.rates.get(name, spec.default_rate) for name, spec in PROVIDERS.items()
         },
@@ -96,8 +115,10 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
             last = job.record.status if job.record else "not polled yet"
             runtime.say(f"{why}: {job.target} is still {last}")
         if unfinished:
-            resume = " ".join(str(job.target) for job in unfinished)
-            runtime.say(f"resume with: batchstat watch {resume}")
+            import shlex
+
+            words = [str(job.target) for job in unfinished] + request.resume_options
+            runtime.say(f"resume with: batchstat watch {shlex.join(words)}")
     if not fmt.streams:
         from batchstat.output.formats import Shown
         from batchstat.output.progress import watch_document

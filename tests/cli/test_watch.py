@@ -3,8 +3,10 @@ fake clock (polls run inline, so every delay is exact)."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
+import shlex
 import uuid
 from datetime import datetime, timezone
 
@@ -310,3 +312,71 @@ def test_watch_json_state_is_unknown_when_no_status_was_read(cli, emulator):
     [document] = json.loads(result.stdout)
     assert document["state"] == "unknown" and document["status"] is None
     assert document["watch_error"]["exit_code"] == 7
+
+
+def test_the_resume_line_reproduces_every_option_given(cli, emulator):
+    from batchstat.cli import run
+    from batchstat.runtime import Runtime
+
+    job = azure_job(emulator, polls=(1, 100))
+    options = [
+        "--interval", "10s", "--timeout", "1m", "--stall-warning", "0", "-o", "ndjson",
+        "--query", "{id: id, state: state}", "--max-errors", "3", "--no-documents",
+        "--azure-endpoint", emulator.base_url, "--api-version", "2026-03-01",
+        "--azure-rate", "2", "--alibaba-endpoint", emulator.base_url, "--region", "cn-hangzhou",
+    ]  # fmt: skip
+    result = cli("watch", f"azure:{job}", *options)
+    assert result.code == 6
+    [line] = [ln for ln in result.stderr.splitlines() if ln.startswith("resume with: ")]
+    argv = shlex.split(line.removeprefix("resume with: "))
+    assert argv[:3] == ["batchstat", "watch", f"azure:{job}"]
+
+    def request_of(args: list[str]):
+        captured = []
+        run(args, Runtime(env={}, on_request=lambda r: captured.append(r) or 0))
+        return captured[0]
+
+    # Pasted, it asks for exactly the same watch.
+    assert request_of(argv[1:]) == request_of(["watch", f"azure:{job}", *options])
+
+
+def test_no_documents_skips_the_listing(cli, emulator):
+    job = azure_job(emulator)
+    result = cli("watch", f"azure:{job}", "-o", "json", "--no-documents")
+    assert result.code == 0
+    [document] = json.loads(result.stdout)
+    assert document["state"] == "succeeded" and document["items"] is None
+    assert not [r for r in emulator.requests if r.path.endswith("/documents")]
+
+
+def test_stdin_lines_may_end_in_a_comment(cli, emulator):
+    a, b = azure_job(emulator), alibaba_job(emulator)
+    stdin = f"azure:{a}   # contracts, French\nalibaba:{b}\t# banners\n"
+    result = cli("watch", "-", "-q", "-o", "json", stdin=stdin)
+    assert result.code == 0, result.stderr
+    assert [d["id"] for d in json.loads(result.stdout)] == [a, b]
+
+
+def test_watch_dash_on_a_terminal_says_it_reads_stdin(cli, emulator):
+    class TerminalInput(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    from conftest import base_env
+
+    from batchstat.cli import run
+    from batchstat.runtime import Runtime
+
+    job = azure_job(emulator)
+    err = io.StringIO()
+    runtime = Runtime(
+        env=base_env(emulator),
+        clock=cli.clock,
+        sleep=cli.clock.advance,
+        stdin=TerminalInput(f"azure:{job}\n"),
+        stdout=io.StringIO(),
+        stderr=err,
+        watch_workers=0,
+    )
+    assert run(["watch", "-", "-q"], runtime) == 0
+    assert err.getvalue().startswith("reading targets from stdin, one per line")

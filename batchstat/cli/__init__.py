@@ -77,6 +77,8 @@ def build_app(only: str | None = None) -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
+        # -h as well as --help, on every command (subcommands inherit it).
+        context_settings={"help_option_names": ["-h", "--help"]},
     )
     app.callback()(root)
     for name, command in commands().items():
@@ -159,7 +161,9 @@ def run(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
         if type(err).__name__ == "NoArgsIsHelpError":
             runtime.say_lines(err.format_message())
         else:
-            runtime.say(f"error: {err.format_message()} (see 'batchstat --help')")
+            ctx = getattr(err, "ctx", None)
+            path = getattr(ctx, "command_path", None) or "batchstat"
+            runtime.say(f"error: {err.format_message()} (see '{path} --help')")
         return ExitCode.USAGE
     except Terminated:
         runtime.say("terminated")

@@ -173,3 +173,42 @@ def test_which_commands_are_long_running_is_declared_in_one_table():
 
     table = commands()
     assert {name for name, c in table.items() if c.long_running} == {"watch", "emulator", "demo"}
+
+
+def run_text(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(list(argv), Runtime(env={}, stdout=out, stderr=err, on_request=lambda r: 0))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["alibaba"], ["alibaba", "get"], ["azure"], ["azure", "get"], ["watch"], ["emulator"],
+     ["demo"]],
+)  # fmt: skip
+def test_dash_h_is_help_everywhere(command, capsys):
+    # Help is Typer's own text on the process's stdout.
+    assert run_text(*command, "-h")[0] == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Usage: batchstat {' '.join(command)}".rstrip())
+    assert run_text(*command, "--help")[0] == 0
+    assert capsys.readouterr().out == out
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["azure", "get", JOB, "--quey", "x"], ("--quey", "--query", "batchstat azure get --help")),
+        (["watch", "--intervl", "5", f"azure:{JOB}"], ("--interval", "batchstat watch --help")),
+        (["alibaba", "get"], ("TASK_ID", "batchstat alibaba get --help")),
+        (["wath", f"azure:{JOB}"], ("'watch'", "batchstat --help")),
+        (["azure", "gett", JOB], ("'get'", "batchstat azure --help")),
+    ],
+)
+def test_a_usage_error_suggests_and_points_at_the_commands_help(argv, words):
+    code, out, err = run_text(*argv)
+    assert code == 2 and out == ""
+    [line] = err.splitlines()
+    assert line.startswith("error: ")
+    for word in words:
+        assert word in line

@@ -46,6 +46,30 @@ _TASK_ID_RE = re.compile(r"[\x21-\x7e]{1,256}")
 # Regions with their own alimt host; every other region is served by mt.aliyuncs.com
 # (the endpoint map of the alimt SDK).
 _REGIONAL_HOSTS = {"cn-hangzhou", "ap-southeast-1"}
+# The regions of that endpoint map: a region outside it is a typo (cn-hangzou), not a
+# region to send to the global host.
+KNOWN_REGIONS = (
+    "cn-hangzhou",
+    "cn-shanghai",
+    "cn-beijing",
+    "cn-shenzhen",
+    "cn-qingdao",
+    "cn-zhangjiakou",
+    "cn-huhehaote",
+    "cn-chengdu",
+    "cn-hongkong",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-5",
+    "ap-northeast-1",
+    "ap-south-1",
+    "us-west-1",
+    "us-east-1",
+    "eu-central-1",
+    "eu-west-1",
+    "me-east-1",
+)
 
 # Business codes (HTTP 200, Code != 200): (message, kind). Kinds: transient (retried),
 # auth (exit 5), request (the request was rejected, exit 7).
@@ -121,6 +145,15 @@ class AlibabaConfig:
         region = region or env.get(ENV_REGION) or DEFAULT_REGION
         if not _REGION_RE.match(region):
             raise UsageError(f"--region: {region!r} is not a valid region id (e.g. cn-hangzhou).")
+        if region not in KNOWN_REGIONS and not endpoint and not env.get(ENV_ENDPOINT):
+            import difflib
+
+            close = difflib.get_close_matches(region, KNOWN_REGIONS, n=1)
+            raise UsageError(
+                f"--region: {shorten(region, 40)!r} is not a region of Alibaba Cloud machine "
+                "translation" + (f"; did you mean {close[0]!r}?" if close else "."),
+                f"Use one of: {', '.join(KNOWN_REGIONS)}; or give the host with --endpoint.",
+            )
         if endpoint:
             parsed = parse_endpoint(endpoint, source="--endpoint")
         elif env.get(ENV_ENDPOINT):

@@ -297,3 +297,20 @@ def test_control_characters_from_the_service_never_reach_the_terminal(cli, emula
     assert result.code == 0
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "bad line" in result.stdout
+
+
+def test_an_unknown_region_is_refused_with_the_closest_one(cli, emulator):
+    env = {"BATCHSTAT_ALIBABA_ENDPOINT": None}
+    result = cli(
+        "alibaba", "get", "EEA28E6D-4828-5031-BD8C-8FF1B3216842", "--region", "cn-hangzou", env=env
+    )
+    assert result.code == 2
+    [line] = result.stderr.splitlines()
+    assert "did you mean 'cn-hangzhou'?" in line and "--endpoint" in line
+    assert emulator.requests == []
+
+
+def test_a_region_is_free_when_the_endpoint_is_given(cli, emulator):
+    task = emulator.alibaba.add_job(images=images(1), stages=[Stage("finished")])
+    result = cli("alibaba", "get", task, "--region", "xx-test-1", "--endpoint", emulator.base_url)
+    assert result.code == 0, result.stderr

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from batchstat.errors import ConfigError
+from batchstat.errors import ConfigError, UnavailableError
+
+# The variables requests reads for its CA bundle, in its order.
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
 def is_loopback(host: str) -> bool:
@@ -23,7 +28,9 @@ class Endpoint:
     __slots__ = ("host", "port", "scheme")
 
     def __init__(self, scheme: str, host: str, port: int | None) -> None:
-        self.scheme = scheme  # "http" or "https"
+        # "http" or "https", interned: aliyunsdkcore picks TLS with `protocol is PT.HTTPS`,
+        # so a scheme built at run time (urlsplit, lower()) would silently mean plain http.
+        self.scheme = sys.intern(scheme)
         self.host = host  # hostname or IP, without brackets
         self.port = port
 
@@ -127,3 +134,78 @@ def _bypassed(endpoint: Endpoint, no_proxy: str) -> bool:
         if host == name or host.endswith("." + name):
             return True
     return False
+
+
+def ca_bundle(
+    option: str | None, env: Mapping[str, str], *, also: tuple[str, ...] = ()
+) -> str | None:
+    """The CA bundle to verify https with; None for the default trust store (verification
+    itself is never off).
+
+    ``--ca-bundle`` (``option``), else ``REQUESTS_CA_BUNDLE``, else ``CURL_CA_BUNDLE``, else
+    the variables in ``also`` (an SDK's own), in that order; an empty variable counts as
+    unset, as requests has it. A path that is not a file is a :class:`ConfigError` naming
+    where it came from, raised before any request is sent.
+    """
+    if option is not None:  # given, even empty: it must name a file
+        sources = [("--ca-bundle", option)]
+    else:
+        sources = [(name, env.get(name) or "") for name in (*CA_BUNDLE_VARIABLES, *also)]
+        sources = [(name, path) for name, path in sources if path]
+    for source, path in sources:
+        if not os.path.isfile(path):
+            problem = "is not a file" if os.path.exists(path) else "does not exist"
+            raise ConfigError(
+                f"{source}: the CA bundle {path!r} {problem}.",
+                "Give a PEM file of the certificates to trust, e.g. your proxy's root CA.",
+            )
+        return path
+    return None
+
+
+# What OpenSSL says (lower case) -> the reason we give; the first match wins.
+_TLS_REASONS = (
+    ("unable to get local issuer certificate", "unknown certificate authority"),
+    ("unable to get issuer certificate", "unknown certificate authority"),
+    ("self-signed certificate", "unknown certificate authority"),
+    ("self signed certificate", "unknown certificate authority"),
+    ("hostname mismatch", "host name mismatch"),
+    ("ip address mismatch", "host name mismatch"),
+    ("doesn't match", "host name mismatch"),  # urllib3 1.x (vendored by aliyunsdkcore)
+    ("certificate has expired", "certificate expired"),
+    ("certificate is not yet valid", "certificate not yet valid"),
+    ("certificate revoked", "certificate revoked"),
+    ("no certificate or crl found", "the CA bundle holds no PEM certificate"),
+    ("certificate verify failed", "verification failed"),
+)
+_TLS_HINTS = {
+    "host name mismatch": "The certificate is for another host: check the endpoint.",
+    "certificate expired": "Check the system clock; otherwise the server's certificate "
+    "has run out and needs renewing.",
+    "certificate not yet valid": "Check the system clock.",
+    "the CA bundle holds no PEM certificate": "Give --ca-bundle (or REQUESTS_CA_BUNDLE) a PEM "
+    "file of CA certificates.",
+}
+_TLS_HINT = (
+    "If a corporate proxy or private CA signs it, pass --ca-bundle FILE or set REQUESTS_CA_BUNDLE."
+)
+
+
+def tls_failure(text: str) -> str | None:
+    """Why certificate verification failed, from an SDK's error text; None when ``text``
+    is not about a certificate (a timeout, a refused connection, a plain-http server)."""
+    lowered = text.lower()
+    if "ssl" not in lowered and "certificate" not in lowered:
+        return None
+    for needle, reason in _TLS_REASONS:
+        if needle in lowered:
+            return reason
+    return None
+
+
+def tls_error(endpoint: Endpoint, reason: str) -> UnavailableError:
+    """The one message for a certificate that could not be verified (not worth a retry)."""
+    return UnavailableError(
+        f"the TLS certificate of {endpoint.base_url} could not be verified ({reason}).",
+        _TLS_HINTS.get(reason, _TLS_HINT),
+    )

@@ -38,6 +38,7 @@ class Runtime:
         stdin: IO[str] | None = None,  # None: sys.stdin
         watch_workers: int = 8,  # watch's poll threads; 0 polls inline (exact under a fake clock)
         debug: bool = False,
+        ca_bundle: str | None = None,  # --ca-bundle (see endpoints.ca_bundle)
         secrets: list[str] | None = None,
         on_request: Callable[[Any], int] | None = None,
     ) -> None:
@@ -52,6 +53,7 @@ class Runtime:
         self.stdin = stdin
         self.watch_workers = watch_workers
         self.debug = debug
+        self.ca_bundle = ca_bundle
         # Secrets seen while resolving credentials: scrubbed from every message we print.
         self.secrets: list[str] = [] if secrets is None else secrets
         # The signatures of the last requests (a server may echo them): scrubbed too.

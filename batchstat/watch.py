@@ -16,6 +16,7 @@ Polls run on a few worker threads so many jobs are watched concurrently; with
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 from batchstat.durations import wait_duration
 from batchstat.errors import BatchstatError, ExitCode, TransientError, UsageError
 from batchstat.model import JobRecord
-from batchstat.providers import PROVIDERS, target_examples
+from batchstat.providers import PROVIDERS, provider_of_url, target_examples
 from batchstat.retry import Backoff, retry_delay
 from batchstat.runtime import Runtime
 from batchstat.text import shorten
@@ -33,6 +34,9 @@ from batchstat.text import shorten
 EXIT_SEVERITY = (
     ExitCode.TERMINATED,
     ExitCode.INTERRUPTED,
+    ExitCode.OUTPUT,
+    ExitCode.INTERNAL,
+    ExitCode.USAGE,  # a setting found wrong only when a job's client was built
     ExitCode.AUTH,
     ExitCode.UNAVAILABLE,
     ExitCode.TIMEOUT,
@@ -52,18 +56,55 @@ def worst(codes: Sequence[int]) -> int:
 class Target:
     provider: str  # a registry name
     id: str
+    label: str | None = None  # a name for humans and reports: PROVIDER:ID=LABEL
+    # Settings the target implies (the endpoint of a job URL), as (name, value) pairs.
+    settings: tuple[tuple[str, str], ...] = ()
+    source: str = field(default="", compare=False)  # as the user wrote it
 
     def __str__(self) -> str:
-        return f"{self.provider}:{self.id}"
+        text = f"{self.provider}:{self.id}"
+        return f"{text}={self.label}" if self.label else text
+
+
+_LABEL_RE = re.compile(r"[^\s=]{1,64}")
+
+
+def _split_label(ref: str) -> tuple[str, str | None]:
+    """``ref`` and its ``=LABEL``. A URL's query has ``=`` of its own: there a label is
+    a ``=`` after the last ``key=value``."""
+    if "://" in ref:
+        base, query_mark, query = ref.partition("?")
+        last = query.rsplit("&", 1)[-1]
+        if query_mark and last.count("=") < 2:
+            return ref, None
+        if not query_mark and "=" not in base:
+            return ref, None
+    head, sep, label = ref.rpartition("=")
+    if not sep:
+        return ref, None
+    if not _LABEL_RE.fullmatch(label):
+        raise UsageError(
+            f"{shorten(label)!r} is not a target label.",
+            "A label is up to 64 characters without spaces or '=', e.g. azure:JOB_ID=contracts-fr.",
+        )
+    return head, label
 
 
 def parse_target(text: str) -> Target:
-    """``PROVIDER:ID``, the id checked by its provider before any request."""
-    name, sep, job_id = text.strip().partition(":")
+    """``PROVIDER:ID``, ``PROVIDER:ID=LABEL``, or a job URL a provider knows (with an
+    optional ``=LABEL``); the id is checked by its provider before any request."""
+    text = text.strip()
+    name, sep, ref = text.partition(":")
     name = name.lower()
-    if not sep or name not in PROVIDERS or not job_id.strip():
+    spec = PROVIDERS.get(name) if sep else None
+    if spec is None and "://" in text:  # a bare URL: the provider that knows it
+        ref = text
+        spec = provider_of_url(_split_label(text)[0])
+    if spec is None or not ref.strip():
         raise UsageError(f"{shorten(text)!r} is not a watch target.", f"Write {target_examples()}.")
-    return Target(name, PROVIDERS[name].validate_id(job_id.strip()))
+    ref, label = _split_label(ref.strip())
+    job_id, settings = spec.reference(ref)
+    return Target(spec.name, job_id, label, tuple(sorted(settings.items())), text)
 
 
 class Poller(Protocol):
@@ -92,6 +133,9 @@ class WatchedJob:
     finished_at: float | None = None
     # When a poll last saw the job unfinished: it ended after that (None: never seen so).
     unfinished_seen_at: float | None = None
+    # The transient failure a retry waits out (due is then the retry), until the job
+    # answers again: a live view shows it in the job's row.
+    retrying: TransientError | None = None
     last_poll: float = float("-inf")  # when the last poll went out (never: oldest)
 
     @property
@@ -289,6 +333,7 @@ class Watch:
             return
         assert record is not None
         job.errors = 0
+        job.retrying = None
         job.record = record
         signature = (record.status, record.state, tuple(record.summary.to_dict().values()))
         mark = (record.status, record.updated)
@@ -333,8 +378,9 @@ class Watch:
                 )
                 self.observer.changed(job)
                 return
-            self.observer.warn(job, f"{err.message} Retrying in {wait_duration(delay)}.")
             job.due = now + delay
+            job.retrying = err
+            self.observer.warn(job, f"{err.message} Retrying in {wait_duration(delay)}.")
             return
         if isinstance(err, BatchstatError):
             job.failure = err

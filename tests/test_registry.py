@@ -162,7 +162,7 @@ def test_watch_options_and_usage_come_from_the_registry(acme):
 def test_get_style_table_and_ndjson_for_a_third_provider(acme):
     script, _ = acme
     script["J7"] = ["done"]
-    rt, out, err = runtime(FakeClock(0.0))
+    rt, out, err = runtime(FakeClock(0.0), stderr_tty=True)  # the note is for a terminal
     assert run_get(GetRequest("acme", "J7"), rt) == 0
     table = out.getvalue()
     assert "acme job J7" in table

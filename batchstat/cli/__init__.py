@@ -120,10 +120,25 @@ def root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
     ] = False,
+    ca_bundle: Annotated[
+        str | None,
+        typer.Option(
+            "--ca-bundle",
+            metavar="FILE",
+            help="PEM file of the CA certificates to trust for https (a corporate proxy's "
+            "or private CA); default: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, the system's.",
+        ),
+    ] = None,
 ) -> None:
     from batchstat.cli.common import runtime_of
 
-    runtime_of(ctx).debug = debug
+    runtime = runtime_of(ctx)
+    runtime.debug = debug
+    if ca_bundle is not None:  # else keep what the runtime was given
+        from batchstat.endpoints import ca_bundle as checked_bundle
+
+        # Checked here, before any command runs: watch polls only once it has started.
+        runtime.ca_bundle = checked_bundle(ca_bundle, {})
 
 
 def _report(runtime: Runtime, err: BatchstatError) -> int:

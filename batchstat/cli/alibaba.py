@@ -11,6 +11,7 @@ from batchstat.cli.common import (
     ProviderOption,
     QueryOption,
     RetriesOption,
+    WideOption,
     output_name,
     runtime_of,
 )
@@ -53,6 +54,7 @@ def get(
     query: QueryOption = None,
     exit_status: ExitStatusOption = False,
     retries: RetriesOption = 3,
+    wide: WideOption = False,
 ) -> None:
     """Show the status and per-image results of an image batch job.
 
@@ -71,5 +73,6 @@ def get(
         query=query,
         exit_status=exit_status,
         retries=retries,
+        wide=wide,
     )
     raise typer.Exit(runtime_of(ctx).dispatch(request, run_get))

@@ -11,6 +11,7 @@ from batchstat.cli.common import (
     ProviderOption,
     QueryOption,
     RetriesOption,
+    WideOption,
     output_name,
     runtime_of,
 )
@@ -59,6 +60,7 @@ def get(
     query: QueryOption = None,
     exit_status: ExitStatusOption = False,
     retries: RetriesOption = 3,
+    wide: WideOption = False,
 ) -> None:
     """Show the status, summary counts and per-document results of a translation job.
 
@@ -77,6 +79,7 @@ def get(
         query=query,
         exit_status=exit_status,
         retries=retries,
+        wide=wide,
         items=documents,
     )
     raise typer.Exit(runtime_of(ctx).dispatch(request, run_get))

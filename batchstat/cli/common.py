@@ -53,6 +53,14 @@ RetriesOption = Annotated[
         help="Retries for throttling, server errors and network failures.",
     ),
 ]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Keep the column layout whatever the width (on a terminal, item rows "
+        "wider than it are otherwise shown one block per item).",
+    ),
+]
 EndpointOption = Annotated[
     str | None,
     typer.Option(

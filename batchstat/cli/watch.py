@@ -15,6 +15,7 @@ from batchstat.cli.common import (
     OutputName,
     ProviderOption,
     QueryOption,
+    WideOption,
     given_options,
     output_name,
     output_option,
@@ -63,6 +64,7 @@ def watch(
         output_option("table or json at the end, or ndjson: one event per state change."),
     ] = "table",
     query: QueryOption = None,
+    wide: WideOption = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print nothing but the result.")
     ] = False,
@@ -116,6 +118,7 @@ def watch(
         stall_warning=parse_duration(stall_warning, option="--stall-warning"),
         output=output_name(output),
         query=query,
+        wide=wide,
         quiet=quiet,
         max_errors=max_errors,
         items=documents,

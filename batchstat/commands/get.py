@@ -24,6 +24,7 @@ class GetRequest:
         "query",
         "retries",
         "settings",
+        "wide",
     )
 
     def __init__(
@@ -37,6 +38,7 @@ class GetRequest:
         exit_status: bool = False,
         retries: int = 3,
         items: bool = True,
+        wide: bool = False,
     ) -> None:
         self.provider = provider
         self.job_id = job_id
@@ -46,6 +48,7 @@ class GetRequest:
         self.exit_status = exit_status
         self.retries = retries
         self.items = items
+        self.wide = wide  # keep the item columns whatever the terminal's width
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
@@ -62,11 +65,11 @@ def run_get(request: GetRequest, runtime: Runtime) -> int:
     from batchstat.output.jsondoc import compile_query
 
     spec = provider(request.provider)
-    job_id = spec.validate_id(request.job_id)
+    job_id, implied = spec.reference(request.job_id)  # an id, or a job URL
     query = compile_query(request.query)  # a typo is a usage error before any request
-    adapter = spec.build(runtime, request.settings, retries=request.retries)
+    adapter = spec.build(runtime, {**request.settings, **implied}, retries=request.retries)
     record = adapter.get(job_id, items=request.items)
-    write(request.output, [Shown(record)], runtime, query=query, many=False)
+    write(request.output, [Shown(record)], runtime, query=query, many=False, wide=request.wide)
     return finish_get(record, spec, runtime, exit_status=request.exit_status)
 
 

@@ -22,6 +22,7 @@ class WatchRequest:
     stall_warning: float = 600.0
     output: str = "table"
     query: str | None = None
+    wide: bool = False  # final tables keep their columns whatever the terminal's width
     quiet: bool = False
     max_errors: int = 10
     items: bool = True  # list each finished job's items (--no-documents: not)
@@ -62,6 +63,22 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
+def _settings(request: WatchRequest, targets: list[Any], name: str) -> dict[str, Any]:
+    """A provider's settings: its flags, plus what its targets imply (the endpoint of job
+    URLs), which must agree."""
+    settings = dict(request.settings.get(name) or {})
+    implied = {pair for t in targets if t.provider == name for pair in t.settings}
+    for key in {key for key, _ in implied}:
+        values = sorted(value for k, value in implied if k == key)
+        if len(values) > 1:
+            raise UsageError(
+                f"the {name} job URLs point at different endpoints: {', '.join(values)}.",
+                "Watch the jobs of one endpoint at a time.",
+            )
+        settings[key] = values[0]
+    return settings
+
+
 def run_watch(request: WatchRequest, runtime: Runtime) -> int:
     from batchstat.output.formats import choose
     from batchstat.output.jsondoc import compile_query
@@ -77,7 +94,8 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
     # Every provider's configuration is checked before the first request goes out.
     # retries=0: the watch loop owns retries (and honours Retry-After itself).
     adapters = {
-        name: provider(name).build(runtime, request.settings.get(name), retries=0) for name in names
+        name: provider(name).build(runtime, _settings(request, parsed, name), retries=0)
+        for name in names
     }
     options = WatchOptions(
         interval=request.interval,
@@ -117,7 +135,8 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
         if unfinished:
             import shlex
 
-            words = [str(job.target) for job in unfinished] + request.resume_options
+            words = [job.target.source or str(job.target) for job in unfinished]
+            words += request.resume_options
             runtime.say(f"resume with: batchstat watch {shlex.join(words)}")
     if not fmt.streams:
         from batchstat.output.formats import Shown
@@ -131,5 +150,5 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
             )
             for job in engine.jobs
         ]
-        fmt.write(shown, runtime, query, True)
+        fmt.write(shown, runtime, query, True, wide=request.wide)
     return code

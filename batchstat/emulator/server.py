@@ -22,7 +22,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from os import PathLike
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .alibaba import AlibabaEmulator, request_params
@@ -30,6 +30,9 @@ from .azure import AzureEmulator
 from .clock import Clock
 from .faults import Fault, FaultQueue, huge_chunks
 from .wire import JSON_CONTENT_TYPE, HeaderDict, Reply, Request, text_reply
+
+if TYPE_CHECKING:
+    import ssl
 
 DEFAULT_ALIBABA_CREDENTIALS = {"LTAI5tEmulatorKeyId": "emulator-secret"}
 POLL_INTERVAL = 0.02  # how long stop() may wait for the serving loop to notice
@@ -68,6 +71,9 @@ class Emulator:
     emu.requests the last `max_requests` requests received, oldest first (a copy), each with
                  at most `max_logged_body` bytes of its body; requests_clear() empties it
 
+    With `ssl_context` (a server-side ssl.SSLContext holding a certificate) it serves https
+    instead of http; a client that fails the handshake never reaches the request log.
+
     Server-side strings are sent as given, so tests can seed hostile text: Stage statuses,
     AlibabaImage source_url / message / final_url / inpainting_url, add_job(request_id=...)
     on both clouds; AzureDocument id / status / error / source_url / path, Azure add_job error,
@@ -87,6 +93,7 @@ class Emulator:
         seed: int = 0,
         max_requests: int = DEFAULT_MAX_REQUESTS,
         max_logged_body: int = DEFAULT_MAX_LOGGED_BODY,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if max_requests < 0 or max_logged_body < 0:
             raise ValueError("max_requests and max_logged_body must not be negative")
@@ -104,6 +111,7 @@ class Emulator:
         # Bounded, so a long-running emulator does not grow without end.
         self._log: deque[RecordedRequest] = deque(maxlen=max_requests)
         self.max_logged_body = max_logged_body
+        self.ssl_context = ssl_context
         self._log_lock = threading.Lock()
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None  # set when start() serves in background
@@ -157,12 +165,14 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
-        """http://host:port; binds the socket if needed, so it can be printed before serving."""
+        """http://host:port (https:// with an ssl_context); binds the socket if needed, so it
+        can be printed before serving."""
         server = self._bind()
         host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{server.server_address[1]}"
+        scheme = "http" if self.ssl_context is None else "https"
+        return f"{scheme}://{host}:{server.server_address[1]}"
 
     # --- scenario, log, faults ---
 
@@ -280,7 +290,7 @@ class Emulator:
         with self._lifetime_lock:
             if self._server is None:
                 family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-                self._server = _HTTPServer((self.host, self.port), self, family)
+                self._server = _HTTPServer((self.host, self.port), self, family, self.ssl_context)
             return self._server
 
     def _close(self) -> None:
@@ -314,9 +324,17 @@ def _reason(status: int) -> str:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator, family: int) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        emulator: Emulator,
+        family: int,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.address_family = family
         self.emulator = emulator
+        self.ssl_context = ssl_context
+        self.scheme = "http" if ssl_context is None else "https"
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self.stopping = threading.Event()  # handler threads wait on this, never on bare sleeps
@@ -327,6 +345,16 @@ class _HTTPServer(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         self.server_name = str(self.server_address[0])
         self.server_port = int(self.server_address[1])
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        if self.ssl_context is not None:
+            # The handshake happens in the handler's thread (setup), so a client that
+            # stalls or fails it never holds up the accept loop.
+            connection = self.ssl_context.wrap_socket(
+                connection, server_side=True, do_handshake_on_connect=False
+            )
+        return connection, address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that hang up mid-answer (timeouts, drops) are routine here
@@ -356,6 +384,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.server.track(self.connection, open_=True)
+        if self.server.ssl_context is not None:
+            try:
+                self.connection.do_handshake()  # an SSLSocket (get_request wrapped it)
+            except OSError:  # the client refused the certificate: finish() will not run
+                self.server.track(self.connection, open_=False)
+                raise
 
     def finish(self) -> None:
         try:
@@ -389,7 +423,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(split.query, keep_blank_values=True)),
             headers=headers,
             body=body,
-            base_url=f"http://{host}",
+            base_url=f"{self.server.scheme}://{host}",
         )
         try:
             reply = emulator.respond(request)

@@ -8,7 +8,7 @@ prints documents, and turns ``table`` into ``json``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchstat.model import JobRecord
 from batchstat.runtime import Runtime
@@ -37,12 +37,25 @@ class Shown:
         return self.record.to_dict()
 
 
-Writer = Callable[[Sequence[Shown], Runtime, Any, bool], None]
+if TYPE_CHECKING:  # a Protocol class costs start-up time; only mypy reads it
+    from typing import Protocol
+
+    class Writer(Protocol):
+        def __call__(
+            self,
+            results: Sequence[Shown],
+            runtime: Runtime,
+            query: Any,
+            many: bool,
+            *,
+            wide: bool = False,
+        ) -> None: ...
 
 
 class Format:
-    """``write(results, runtime, query, many)``: ``many`` is false for one job asked
-    for by itself (``get ID``), which prints a document rather than an array.
+    """``write(results, runtime, query, many, wide=...)``: ``many`` is false for one job
+    asked for by itself (``get ID``), which prints a document rather than an array;
+    ``wide`` (``--wide``) keeps a table's columns whatever the terminal's width.
     ``streams``: the format prints each change as it happens (``watch``), not at the end.
     """
 
@@ -55,23 +68,29 @@ class Format:
         self.streams = streams
 
 
-def _write_table(results: Sequence[Shown], runtime: Runtime, query: Any, many: bool) -> None:
+def _write_table(
+    results: Sequence[Shown], runtime: Runtime, query: Any, many: bool, *, wide: bool = False
+) -> None:
     from batchstat.output.table import print_jobs
 
-    print_jobs([r.record for r in results if r.record is not None], runtime)
+    print_jobs([r.record for r in results if r.record is not None], runtime, wide=wide)
     for result in results:
         if result.record is None and result.error:
             runtime.say(result.error)  # a message, not data: stderr
 
 
-def _write_json(results: Sequence[Shown], runtime: Runtime, query: Any, many: bool) -> None:
+def _write_json(
+    results: Sequence[Shown], runtime: Runtime, query: Any, many: bool, *, wide: bool = False
+) -> None:
     from batchstat.output.jsondoc import write_json
 
     documents = [runtime.redact_document(r.document()) for r in results]
     write_json(documents if many else documents[0], runtime.out, query=query)
 
 
-def _write_ndjson(results: Sequence[Shown], runtime: Runtime, query: Any, many: bool) -> None:
+def _write_ndjson(
+    results: Sequence[Shown], runtime: Runtime, query: Any, many: bool, *, wide: bool = False
+) -> None:
     for result in results:
         write_line(result.document(), runtime, query)
 
@@ -108,6 +127,12 @@ def choose(name: str, query: Any) -> Format:
 
 
 def write(
-    name: str, results: Sequence[Shown], runtime: Runtime, *, query: Any = None, many: bool
+    name: str,
+    results: Sequence[Shown],
+    runtime: Runtime,
+    *,
+    query: Any = None,
+    many: bool,
+    wide: bool = False,
 ) -> None:
-    choose(name, query).write(results, runtime, query, many)
+    choose(name, query).write(results, runtime, query, many, wide=wide)

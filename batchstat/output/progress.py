@@ -4,6 +4,7 @@ only data (NDJSON events here, the final documents from the command)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ def watch_document(job: WatchedJob) -> dict[str, Any]:
         doc.update(status=None, state="unknown", terminal=job.done, summary=Summary().to_dict())
     else:
         doc = record.to_dict()
+    doc["label"] = job.target.label
     doc["watch_error"] = None
     if job.failure is not None:
         doc["terminal"] = True
@@ -43,13 +45,27 @@ def watch_document(job: WatchedJob) -> dict[str, Any]:
 
 
 def progress_text(record: JobRecord | None) -> str:
+    """``done/total`` and, when any, ``, N failed``: counts, not a bar ("-" unknown)."""
     if record is None:
         return "-"
     s = record.summary
-    if s.total:
-        done = (s.succeeded or 0) + (s.failed or 0) + (s.cancelled or 0)
-        return f"{done}/{s.total}"
-    return "-"
+    if not s.total:
+        return "-"
+    done = (s.succeeded or 0) + (s.failed or 0) + (s.cancelled or 0)
+    return f"{done}/{s.total}" + (f", {s.failed} failed" if s.failed else "")
+
+
+def state_text(record: JobRecord) -> str:
+    """The service's status word, with the state when a finished job's word does not
+    say it (``finished (failed)``): a failure reads as one without colour."""
+    status = printable(record.status)
+    word = record.state.replace("_", " ")
+    if not status:
+        return word
+    said = status.lower().replace(" ", "").replace("_", "")
+    if record.terminal and record.state.replace("_", "") not in said:
+        return f"{status} ({word})"
+    return status
 
 
 def expiry_note(job: WatchedJob) -> str | None:
@@ -163,7 +179,14 @@ class LineLog(Observer):
 
 
 class LiveView(Observer):
-    """A Rich live table on stderr: provider, id, state, progress, elapsed, next poll.
+    """A live table on stderr: provider, id, state, progress, elapsed, next poll.
+
+    It fits the terminal: ids shorten to their shortest unique prefix among the shown
+    jobs (at least 8 characters, as git abbreviates), then the elapsed and provider
+    columns go; a state word is never cut. Progress is ``done/total`` and the failed
+    count, and a failed job's state says so in words (no colour needed). A retry (the
+    job throttled, the service unavailable) is shown in the job's row until the job
+    answers again, rather than as a line that would stay above the table.
 
     Drawing costs about half a millisecond a row. Redrawing every row at every change
     made a terminal watch of 200 jobs spend 40 s of CPU on a 4 s watch, so changes are
@@ -173,12 +196,18 @@ class LiveView(Observer):
     """
 
     MIN_REDRAW_SECONDS = 0.25
+    HEADER = ("Provider", "Job", "State", "Progress", "Elapsed", "Next poll")
+    # Left out, in this order, while a row is wider than the terminal with short ids.
+    OPTIONAL = ("Elapsed", "Provider")
+    ID_COLUMN, STATE_COLUMN = 1, 2
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.jobs: list[WatchedJob] = []
         self.live: Any = None
         self._drawn_at: float | None = None
+        # The retry each job's row shows (the loop clears ``job.retrying`` on an answer).
+        self._retries: dict[Any, Any] = {}
 
     def start(self, jobs: list[WatchedJob]) -> None:
         from rich.console import Console
@@ -220,7 +249,18 @@ class LiveView(Observer):
             self._line(text)
         self._redraw()
 
+    def polled(self, job: WatchedJob) -> None:
+        if self._retries.pop(job.target, None) is not None:
+            self._redraw()  # it answered: its row no longer says it is retrying
+
     def warn(self, job: WatchedJob, message: str) -> None:
+        # The warning of a retry the loop has just scheduled goes in the job's row; any
+        # other (a stall, giving up) is a line above the table.
+        retry = job.retrying
+        if retry is not None and not job.done and self._retries.get(job.target) is not retry:
+            self._retries[job.target] = retry
+            self._redraw()
+            return
         self._line(f"warning: {job.target}: {message}")
 
     def _redraw(self) -> None:
@@ -239,47 +279,103 @@ class LiveView(Observer):
         ordered = [j for j in self.jobs if not j.done] + [j for j in self.jobs if j.done]
         return ordered[: room - 1], ordered[room - 1 :]
 
-    def __rich__(self) -> Any:
-        from rich.progress_bar import ProgressBar
-        from rich.table import Table
+    def _cells(
+        self, job: WatchedJob, now: float, state_styles: dict[str, str]
+    ) -> tuple[list[str], str]:
+        """A job's row as text, and the style of its state."""
+        record = job.record
+        state, style = "waiting", ""
+        if job.failure is not None:
+            state, style = "error", "red"
+        elif record is not None:
+            state, style = state_text(record), state_styles.get(record.state, "")
+        end = job.finished_at if job.done and job.finished_at else now
+        if job.done:
+            next_poll = "-"
+        elif job.retrying is not None:
+            why = "throttled" if job.retrying.throttled else "unavailable"
+            next_poll = f"{why}, retrying in {format_duration(max(0.0, job.due - now))}"
+        else:
+            next_poll = format_duration(max(0.0, job.due - now))
+        cells = [
+            job.target.provider,
+            printable(job.target.id),
+            state,
+            progress_text(record),
+            format_duration(end - job.started),
+            next_poll,
+        ]
+        return cells, style
+
+    def _fit(self, rows: list[list[str]], width: int) -> tuple[list[int], list[list[str]]]:
+        """The columns to show and the rows (ids shortened if need be) within ``width``."""
+        from rich.cells import cell_len
+
+        def widths(table: list[list[str]], columns: list[int]) -> int:
+            total = sum(max(cell_len(row[i]) for row in table) for i in columns)
+            return total + 2 * (len(columns) - 1)
+
+        columns = list(range(len(self.HEADER)))
+        table = [list(self.HEADER), *rows]
+        if widths(table, columns) <= width:
+            return columns, rows
+        keep = unique_prefix_length([row[self.ID_COLUMN] for row in rows])
+        at = self.ID_COLUMN
+        rows = [[*row[:at], row[at][:keep], *row[at + 1 :]] for row in rows]
+        table = [list(self.HEADER), *rows]
+        for name in self.OPTIONAL:
+            if widths(table, columns) <= width:
+                break
+            columns.remove(self.HEADER.index(name))
+        return columns, rows
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.cells import cell_len
         from rich.text import Text
 
         from batchstat.output.table import STATE_STYLES
 
         now = self.runtime.clock()
-        table = Table(box=None, pad_edge=False)
-        for name in ("Provider", "Job", "State", "Progress", "Elapsed", "Next poll"):
-            # The id is what a user copies: never cut it.
-            table.add_column(name, no_wrap=True, min_width=36 if name == "Job" else None)
         shown, counted = self._rows()
-        for job in shown:
-            record = job.record
-            state = Text("waiting")
-            bar: Any = Text("-")
-            if job.failure is not None:
-                state = Text("error", style="red")
-            elif record is not None:
-                state = Text(printable(record.status), style=STATE_STYLES.get(record.state, ""))
-                total = record.summary.total or 0
-                if total:
-                    s = record.summary
-                    done = (s.succeeded or 0) + (s.failed or 0) + (s.cancelled or 0)
-                    bar = ProgressBar(total=total, completed=done, width=12)
-            end = job.finished_at if job.done and job.finished_at else now
-            next_poll = "-" if job.done else format_duration(max(0.0, job.due - now))
-            table.add_row(
-                Text(job.target.provider),
-                Text(printable(job.target.id)),
-                state,
-                bar,
-                format_duration(end - job.started),
-                next_poll,
-            )
+        cells = [self._cells(job, now, STATE_STYLES) for job in shown]
+        columns, rows = self._fit([row for row, _ in cells], options.max_width)
+        table = [list(self.HEADER), *rows]
+        widths = {i: max(cell_len(row[i]) for row in table) for i in columns}
+        last = columns[-1]
+        styles = ["bold", *(style for _, style in cells)]
+        for index, row in enumerate(table):
+            line = Text(no_wrap=True, overflow="ellipsis")
+            for i in columns:
+                text = row[i] if i == last else row[i] + " " * (widths[i] - cell_len(row[i]))
+                style = styles[index] if index == 0 or i == self.STATE_COLUMN else ""
+                line.append(text, style=style)
+                if i != last:
+                    line.append("  ")
+            line.rstrip()
+            yield line
         if counted:
             states: dict[str, int] = {}
             for job in counted:
                 word = "error" if job.failure else job.record.state if job.record else "waiting"
                 states[word] = states.get(word, 0) + 1
             tally = ", ".join(f"{n} {word}" for word, n in states.items())
-            table.add_row("...", Text(f"{len(counted)} more jobs: {tally}"), "", "", "", "")
-        return table
+            yield Text(f"... {len(counted)} more jobs: {tally}")
+
+
+def unique_prefix_length(ids: list[str], minimum: int = 8) -> int:
+    """The shortest length at which no two of ``ids`` share their start (at least
+    ``minimum``), as git abbreviates object names."""
+    ordered = sorted(set(ids))
+    length = minimum
+    for a, b in itertools.pairwise(ordered):  # sorted: an id shares most with a neighbour
+        length = max(length, _shared_start(a, b) + 1)
+    return length
+
+
+def _shared_start(a: str, b: str) -> int:
+    count = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        count += 1
+    return count

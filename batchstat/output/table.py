@@ -1,8 +1,14 @@
 """Tables for people, as plain aligned text: URLs are never truncated or wrapped, no
-server text is read as markup, and every value passes the one sanitiser."""
+server text is read as markup, and every value passes the one sanitiser.
+
+On a terminal the output fits its width: only a line holding a URL may be wider. Item
+rows that do not fit become one block per item (``field: value`` lines); pipes and
+``--wide`` keep the column layout, which scripts parse.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import IO, Any
 
 from batchstat.errors import redact
@@ -31,6 +37,66 @@ def _cell(value: Any) -> str:
     return printable(_dash(value))
 
 
+def terminal_width(runtime: Runtime, stream: str = "stdout") -> int | None:
+    """The width to fit on a terminal (``COLUMNS``, else the terminal's own size); None
+    when ``stream`` is not a terminal: pipes keep the column layout scripts parse."""
+    if not runtime.is_tty(stream):
+        return None
+    columns = runtime.env.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    target: Any = runtime.out if stream == "stdout" else runtime.err
+    try:
+        return os.get_terminal_size(target.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):  # no descriptor, or not a real terminal
+        return 80
+
+
+def text_width(text: str) -> int:
+    """The columns ``text`` takes on a terminal: East Asian wide characters take two
+    (Alibaba's messages can be Chinese)."""
+    if text.isascii():
+        return len(text)
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - text_width(text))
+
+
+def wrap(words: list[str], width: int, sep: str = " ") -> list[str]:
+    """``words`` joined by ``sep`` in lines of at most ``width`` columns. A URL is never
+    cut (its line may be wider); any other word longer than a line is split."""
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        if current and text_width(current) + len(sep) + text_width(word) <= width:
+            current += sep + word
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        while text_width(current) > width and "://" not in current:
+            head = _fit(current, width)
+            lines.append(head)
+            current = current[len(head) :]
+    lines.append(current)
+    return lines
+
+
+def _fit(text: str, width: int) -> str:
+    """The longest start of ``text`` (at least one character) within ``width`` columns."""
+    end, used = 0, 0
+    for char in text:
+        used += text_width(char)
+        if used > width and end:
+            break
+        end += 1
+    return text[:end]
+
+
 def format_error(error: dict[str, Any] | None) -> str:
     if not error:
         return ""
@@ -56,41 +122,48 @@ _ANSI = {True: "\x1b[32m", False: "\x1b[31m"}
 _RESET = "\x1b[0m"
 
 
-def overview_lines(record: JobRecord, *, color: bool) -> list[str]:
+def overview_lines(record: JobRecord, *, color: bool, width: int | None = None) -> list[str]:
     """The job's overview: a title and ``field  value`` lines, no padding past the value.
 
     Plain text rather than a Rich table: nothing a server sends is ever read as markup,
-    and no line is wider than what it holds.
+    and no line is wider than what it holds. With a ``width`` (a terminal), values wrap
+    under themselves; a URL is never cut.
     """
     s = record.summary
-    fields = [
-        ("Status", f"{_cell(record.status)} ({record.state})"),
-        ("Created", _cell(record.created)),
-        ("Updated", _cell(record.updated)),
-        (
-            "Summary",
-            f"total {_dash(s.total)}  succeeded {_dash(s.succeeded)}  failed {_dash(s.failed)}  "
-            f"running {_dash(s.running)}  pending {_dash(s.pending)}  "
-            f"cancelled {_dash(s.cancelled)}",
-        ),
-        ("Characters charged", _dash(s.characters_charged)),
+    counts = [
+        f"{name} {_dash(getattr(s, name))}"
+        for name in ("total", "succeeded", "failed", "running", "pending", "cancelled")
+    ]
+    # Each value as its words and their separator: the summary wraps between counts.
+    fields: list[tuple[str, list[str], str]] = [
+        ("Status", f"{_cell(record.status)} ({record.state})".split(" "), " "),
+        ("Created", [_cell(record.created)], " "),
+        ("Updated", [_cell(record.updated)], " "),
+        ("Summary", counts, "  "),
+        ("Characters charged", [_dash(s.characters_charged)], " "),
     ]
     if record.request_id:
-        fields.append(("Request id", _cell(record.request_id)))
+        fields.append(("Request id", [_cell(record.request_id)], " "))
     if record.error:
-        fields.append(("Error", format_error(record.error)))
-    width = max(len(name) for name, _ in fields)
+        fields.append(("Error", format_error(record.error).split(" "), " "))
+    label_width = max(len(name) for name, _, _ in fields)
     title = f"{record.provider} job {_cell(record.id)}"
     lines = [f"{_BOLD}{title}{_RESET}" if color else title]
-    for name, value in fields:
-        label = name.ljust(width)
+    indent = " " * (label_width + 2)
+    for name, words, sep in fields:
+        if width is None:
+            values = [sep.join(words)]
+        else:
+            values = wrap(words, max(16, width - len(indent)), sep)
+        if color and name == "Status":
+            values = [f"{_STATE_ANSI.get(record.state, '')}{v}{_RESET}" for v in values]
+        elif color and name == "Error":
+            values = [f"{_ANSI[False]}{v}{_RESET}" for v in values]
+        label = name.ljust(label_width)
         if color:
             label = f"{_BOLD}{label}{_RESET}"
-            if name == "Status":
-                value = f"{_STATE_ANSI.get(record.state, '')}{value}{_RESET}"
-            elif name == "Error":
-                value = f"{_ANSI[False]}{value}{_RESET}"
-        lines.append(f"{label}  {value}")
+        lines.append(f"{label}  {values[0]}")
+        lines.extend(indent + value for value in values[1:])
     return lines
 
 
@@ -113,8 +186,9 @@ def item_rows(record: JobRecord) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def write_items(record: JobRecord, out: IO[str], *, color: bool) -> None:
-    """The per-item table as plain aligned columns, streamed line by line.
+def write_items(record: JobRecord, out: IO[str], *, color: bool, width: int | None = None) -> None:
+    """The per-item table as plain aligned columns, streamed line by line; with a
+    ``width`` (a terminal) that the widest row exceeds, one block per item instead.
 
     Not a Rich table: 10,000 rows must print faster than they were fetched, and a URL is
     never cut or wrapped, whatever the width.
@@ -123,14 +197,18 @@ def write_items(record: JobRecord, out: IO[str], *, color: bool) -> None:
     widths = [len(h) for h in header]
     for row in rows:
         for index, text in enumerate(row):
-            if len(text) > widths[index]:
-                widths[index] = len(text)
+            size = text_width(text)
+            if size > widths[index]:
+                widths[index] = size
+    if width is not None and sum(widths) + 2 * (len(widths) - 1) > width:
+        write_item_records(record, out, color=color, width=width)
+        return
     last = len(header) - 1
 
     def line(cells: list[str], status_ok: bool | None = None) -> str:
         parts = []
         for index, text in enumerate(cells):
-            padded = text if index == last else text.ljust(widths[index])
+            padded = text if index == last else _pad(text, widths[index])
             if index == 1 and color and status_ok is not None:
                 padded = _ANSI[status_ok] + padded + _RESET
             parts.append(padded)
@@ -141,6 +219,45 @@ def write_items(record: JobRecord, out: IO[str], *, color: bool) -> None:
     for item, row in zip(record.items or [], rows, strict=True):
         chunk.append(line(row, item.ok))
         if len(chunk) >= 500:
+            out.write("".join(chunk))
+            chunk.clear()
+    out.write("".join(chunk))
+
+
+def write_item_records(record: JobRecord, out: IO[str], *, color: bool, width: int) -> None:
+    """One block per item, for a terminal too narrow for the columns::
+
+        document 1 · Failed
+          source: https://...
+          result: -
+          to:     fr
+          error:  InvalidRequest: ... (inner: ...)
+
+    URLs are never cut (their line may be wider); an error wraps under itself.
+    """
+    spec = provider(record.provider)
+    labels = ["source", "result", *(title.lower() for title, _ in spec.item_columns), "error"]
+    label_width = max(len(label) for label in labels) + 1  # and its colon
+    indent = " " * (2 + label_width + 1)
+    chunk: list[str] = []
+    for item in record.items or []:
+        status = _cell(item.status)
+        if color and item.ok is not None:
+            status = _ANSI[item.ok] + status + _RESET
+        values = [_cell(item.source_url), _cell(item.result_url)]
+        values += [_cell(item.extra.get(key)) for _, key in spec.item_columns]
+        block = [f"{spec.noun} {_cell(item.id)} · {status}"]
+        for label, value in zip(labels[:-1], values, strict=True):
+            block.append(f"  {(label + ':').ljust(label_width)} {value}")
+        error = format_error(item.error)
+        if error:
+            lines = wrap(error.split(" "), max(16, width - len(indent)))
+            if color:
+                lines = [_ANSI[False] + text + _RESET for text in lines]
+            block.append(f"  {'error:'.ljust(label_width)} {lines[0]}")
+            block.extend(indent + text for text in lines[1:])
+        chunk.append("\n".join(block) + "\n")
+        if len(chunk) >= 200:
             out.write("".join(chunk))
             chunk.clear()
     out.write("".join(chunk))
@@ -157,17 +274,19 @@ class _Redacting:
         return self._out.write(redact(text, self._secrets))
 
 
-def print_job(record: JobRecord, runtime: Runtime) -> None:
+def print_job(record: JobRecord, runtime: Runtime, *, wide: bool = False) -> None:
+    """The overview and the items; ``wide`` keeps the item columns whatever the width."""
     color = runtime.color
+    width = terminal_width(runtime)
     out: Any = _Redacting(runtime.out, runtime.all_secrets)
-    out.write("\n".join(overview_lines(record, color=color)) + "\n")
+    out.write("\n".join(overview_lines(record, color=color, width=width)) + "\n")
     if record.items:
         out.write("\n")
-        write_items(record, out, color=color)
+        write_items(record, out, color=color, width=None if wide else width)
 
 
-def print_jobs(records: list[JobRecord], runtime: Runtime) -> None:
+def print_jobs(records: list[JobRecord], runtime: Runtime, *, wide: bool = False) -> None:
     for index, record in enumerate(records):
         if index:
             runtime.out.write("\n")
-        print_job(record, runtime)
+        print_job(record, runtime, wide=wide)

@@ -127,6 +127,16 @@ class ProviderSpec:
         """The id as the service wants it, or a :class:`UsageError` before any request."""
         return self.module().validate_id(text)
 
+    def reference(self, text: str) -> tuple[str, dict[str, str]]:
+        """The id in ``text`` (an id, or a URL the service gave for the job, as Azure's
+        ``Operation-Location``) and the settings the URL implies (its endpoint)."""
+        module = self.module()
+        parse = getattr(module, "parse_reference", None)
+        if parse is not None and "://" in text:
+            job_id, settings = parse(text)
+            return job_id, settings
+        return module.validate_id(text), {}
+
     def build(
         self, runtime: Runtime, settings: Mapping[str, Any] | None = None, *, retries: int = 3
     ) -> Adapter:
@@ -153,6 +163,20 @@ def provider(name: str) -> ProviderSpec:
         raise UsageError(
             f"{name!r} is not a provider.", f"Use one of: {', '.join(PROVIDERS)}."
         ) from None
+
+
+def provider_of_url(text: str) -> ProviderSpec | None:
+    """The provider whose adapter reads ``text`` as one of its job URLs, if any."""
+    for spec in PROVIDERS.values():
+        parse = getattr(spec.module(), "parse_reference", None)
+        if parse is None:
+            continue
+        try:
+            parse(text)
+        except UsageError:
+            continue
+        return spec
+    return None
 
 
 def known_secrets(env: Mapping[str, str]) -> list[str]:

@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from batchstat.bodies import array, loads, malformed, mapping, text
-from batchstat.endpoints import Endpoint, parse_endpoint, proxies_for
+from batchstat.endpoints import (
+    Endpoint,
+    ca_bundle,
+    parse_endpoint,
+    proxies_for,
+    tls_error,
+    tls_failure,
+)
 from batchstat.errors import (
     AuthError,
     BatchstatError,
@@ -206,6 +213,11 @@ class AlibabaProvider(ProviderBase):
 
     def _acs_client(self) -> Any:
         if self._client is None:
+            # First: a bad bundle is a usage error, with nothing sent. The SDK's own
+            # variable comes after requests' ones.
+            bundle = ca_bundle(
+                self.runtime.ca_bundle, self.runtime.env, also=("ALIBABA_CLOUD_CA_BUNDLE",)
+            )
             from aliyunsdkcore.auth.credentials import AccessKeyCredential, StsTokenCredential
             from aliyunsdkcore.client import AcsClient
 
@@ -227,6 +239,8 @@ class AlibabaProvider(ProviderBase):
                 # A truthy mapping, or aliyunsdkcore reads HTTP(S)_PROXY itself and
                 # ignores NO_PROXY: the proxy for this host, or explicitly none.
                 proxy=proxies_for(cfg.endpoint, self.runtime.env) or _NO_PROXY,
+                # Always explicit: with None the SDK reads os.environ itself.
+                verify=bundle or True,
             )
         return self._client
 
@@ -320,6 +334,9 @@ class AlibabaProvider(ProviderBase):
         code = str(err.get_error_code() or "")
         message = self._safe(str(err.get_error_msg() or ""))
         if code == "SDK.HttpError":
+            reason = tls_failure(message)
+            if reason is not None:  # not transient: asking again gets the same certificate
+                return tls_error(self.config.endpoint, reason)
             lowered = message.lower()
             what = "timed out" if "timed out" in lowered else "failed"
             return TransientError(

@@ -30,7 +30,14 @@ from batchstat.bodies import (
     max_pages,
     text,
 )
-from batchstat.endpoints import Endpoint, parse_endpoint, proxies_for
+from batchstat.endpoints import (
+    Endpoint,
+    ca_bundle,
+    parse_endpoint,
+    proxies_for,
+    tls_error,
+    tls_failure,
+)
 from batchstat.errors import (
     AuthError,
     BatchstatError,
@@ -89,8 +96,16 @@ class AzureConfig:
 
     @classmethod
     def from_env(
-        cls, runtime: Runtime, *, endpoint: str | None = None, api_version: str | None = None
+        cls,
+        runtime: Runtime,
+        *,
+        endpoint: str | None = None,
+        api_version: str | None = None,
+        reference_endpoint: str | None = None,
     ) -> AzureConfig:
+        """``reference_endpoint``: the endpoint of a job URL given as the target; used when
+        none is configured, refused when the configured one is another host (the key goes
+        only where the user pointed it)."""
         env = runtime.env
         version = api_version or DEFAULT_API_VERSION
         if version not in API_VERSIONS:
@@ -101,6 +116,8 @@ class AzureConfig:
         source, value = (
             ("--endpoint", endpoint) if endpoint else (ENV_ENDPOINT, env.get(ENV_ENDPOINT))
         )
+        if reference_endpoint and not value:
+            source, value = "the job URL", reference_endpoint
         key = runtime.secret(env.get(ENV_KEY, "").strip())
         missing = [name for name, v in ((ENV_ENDPOINT, value), (ENV_KEY, key)) if not v]
         if missing:
@@ -115,6 +132,15 @@ class AzureConfig:
         if trimmed.lower().endswith("/translator"):
             trimmed = trimmed[: -len("/translator")]
         parsed = parse_endpoint(trimmed, source=source)
+        if reference_endpoint:
+            given = parse_endpoint(reference_endpoint, source="the job URL")
+            if given.netloc.lower() != parsed.netloc.lower() or given.scheme != parsed.scheme:
+                raise ConfigError(
+                    f"the job URL is on {given.base_url}, but the endpoint from {source} is "
+                    f"{parsed.base_url}; batchstat sends the key only to the endpoint "
+                    "you configured.",
+                    f"Give the job id instead, or point {source} at {given.base_url}.",
+                )
         region = env.get(ENV_REGION, "").strip() or None
         return cls(parsed, key or "", region, version)
 
@@ -132,11 +158,32 @@ def validate_job_id(job_id: str) -> str:
 
 validate_id = validate_job_id
 
+_OPERATION_PATH = re.compile(r"/translator/document/batches/([^/?#]+)/?$", re.IGNORECASE)
+
+
+def parse_reference(text: str) -> tuple[str, dict[str, str]]:
+    """The job id and endpoint of an ``Operation-Location`` URL, as submission returns it:
+    ``https://<resource>.cognitiveservices.azure.com/translator/document/batches/<id>?...``
+    (the query, its api-version included, is not used)."""
+    parts = urlsplit(text.strip())
+    match = _OPERATION_PATH.search(parts.path)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or not match:
+        raise UsageError(
+            f"{shorten(text)!r} is not an Azure translation job URL.",
+            "Give the job id, or the Operation-Location URL the submission returned "
+            "(.../translator/document/batches/JOB_ID).",
+        )
+    endpoint = parse_endpoint(f"{parts.scheme}://{parts.netloc}", source="the job URL")
+    return validate_job_id(match.group(1)), {"reference_endpoint": endpoint.base_url}
+
 
 def build(runtime: Runtime, settings: Mapping[str, Any], *, retries: int) -> AzureProvider:
     """The adapter, from the environment and the flags' ``endpoint`` and ``api_version``."""
     config = AzureConfig.from_env(
-        runtime, endpoint=settings.get("endpoint"), api_version=settings.get("api_version")
+        runtime,
+        endpoint=settings.get("endpoint"),
+        api_version=settings.get("api_version"),
+        reference_endpoint=settings.get("reference_endpoint"),
     )
     return AzureProvider(config, runtime, retries=retries)
 
@@ -192,10 +239,10 @@ class AzureProvider(ProviderBase):
         that host and the CA bundle are resolved here, once, the way requests resolves
         them; ``~/.netrc`` is not read (the key header is the credential).
         """
+        env = self.runtime.env
+        bundle = ca_bundle(self.runtime.ca_bundle, env)  # a bad one: ConfigError, nothing sent
         from azure.core.pipeline.transport import RequestsTransport
 
-        env = self.runtime.env
-        bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE")
         settings: dict[str, Any] = {
             "transport": RequestsTransport(
                 use_env_settings=False,
@@ -253,9 +300,10 @@ class AzureProvider(ProviderBase):
                 # Transient: a watch loop retries it (honouring Retry-After); for a
                 # one-off get it is final (the SDK already retried) and exits 7.
                 headers: Any = getattr(err.response, "headers", None) or {}
+                what = "is throttling requests" if status == 429 else "is unavailable"
                 return TransientError(
                     after_attempts(
-                        f"Azure Document Translation is unavailable (HTTP {status}"
+                        f"Azure Document Translation {what} (HTTP {status}"
                         + (f", {code}" if code else "")
                         + ")",
                         self.retries + 1,
@@ -276,6 +324,9 @@ class AzureProvider(ProviderBase):
             # invalid job id for this api-version) is the service's answer: exit 7.
             return UnavailableError(f"Azure answered HTTP {status}: {detail}")
         if isinstance(err, ServiceRequestError | ServiceResponseError):
+            reason = tls_failure(str(err))  # azure-core wraps requests' SSLError
+            if reason is not None:  # not transient: asking again gets the same certificate
+                return tls_error(self.config.endpoint, reason)
             what = "timed out" if "timed out" in str(err).lower() else "failed"
             return TransientError(
                 after_attempts(f"the connection to {base} {what}", self.retries + 1),

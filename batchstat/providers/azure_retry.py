@@ -12,6 +12,7 @@ from typing import Any
 
 from azure.core.pipeline.policies import RetryPolicy
 
+from batchstat.endpoints import tls_failure
 from batchstat.retry import LONG_WAIT, jittered, retry_delay
 
 
@@ -38,6 +39,12 @@ class JitteredRetryPolicy(RetryPolicy):
             return 0.0
         ceiling = min(settings["max_backoff"], settings["backoff"] * (2 ** (attempts - 1)))
         return jittered(ceiling, self._rng)
+
+    def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+        """No retry of a certificate failure: it fails the same way every time."""
+        if error is not None and tls_failure(str(error)):
+            return False
+        return bool(super().increment(settings, response=response, error=error))
 
     def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
         try:

@@ -357,12 +357,10 @@ def test_stdin_lines_may_end_in_a_comment(cli, emulator):
     assert [d["id"] for d in json.loads(result.stdout)] == [a, b]
 
 
-def test_watch_dash_on_a_terminal_says_it_reads_stdin(cli, emulator):
+def test_watch_dash_on_a_terminal_says_it_reads_stdin(cli, emulator, cli_env):
     class TerminalInput(io.StringIO):
         def isatty(self) -> bool:
             return True
-
-    from conftest import base_env
 
     from batchstat.cli import run
     from batchstat.runtime import Runtime
@@ -370,7 +368,7 @@ def test_watch_dash_on_a_terminal_says_it_reads_stdin(cli, emulator):
     job = azure_job(emulator)
     err = io.StringIO()
     runtime = Runtime(
-        env=base_env(emulator),
+        env=cli_env,
         clock=cli.clock,
         sleep=cli.clock.advance,
         stdin=TerminalInput(f"azure:{job}\n"),
@@ -380,3 +378,50 @@ def test_watch_dash_on_a_terminal_says_it_reads_stdin(cli, emulator):
     )
     assert run(["watch", "-", "-q"], runtime) == 0
     assert err.getvalue().startswith("reading targets from stdin, one per line")
+
+
+def test_a_label_shows_in_json_and_lines(cli, emulator):
+    job = azure_job(emulator)
+    result = cli("watch", f"azure:{job}=contracts-fr", "-o", "json")
+    assert result.code == 0, result.stderr
+    [document] = json.loads(result.stdout)
+    assert document["id"] == job and document["label"] == "contracts-fr"
+    assert f"azure:{job}=contracts-fr Succeeded" in result.stderr
+
+
+def operation_location(emulator, job: str) -> str:
+    return f"{emulator.base_url}/translator/document/batches/{job}?api-version=2024-05-01"
+
+
+@pytest.mark.parametrize("prefix", ["", "azure:"])
+def test_an_operation_location_url_is_a_target(cli, emulator, prefix):
+    job = azure_job(emulator)
+    url = operation_location(emulator, job)
+    # No endpoint configured: the URL's own endpoint is used.
+    env = {"AZURE_DOCUMENT_TRANSLATION_ENDPOINT": None}
+    result = cli("watch", f"{prefix}{url}=memo", "-o", "json", env=env)
+    assert result.code == 0, result.stderr
+    [document] = json.loads(result.stdout)
+    assert (document["id"], document["label"], document["state"]) == (job, "memo", "succeeded")
+    assert cli("azure", "get", url, "--query", "state", env=env).stdout == "succeeded\n"
+
+
+def test_a_job_url_on_another_host_than_the_configured_endpoint_is_refused(cli, emulator):
+    job = azure_job(emulator)
+    port = emulator.base_url.rsplit(":", 1)[1]
+    url = f"http://localhost:{port}/translator/document/batches/{job}"  # the same server
+    for argv in (["watch", url], ["azure", "get", url]):
+        result = cli(*argv)  # the configured endpoint is http://127.0.0.1:PORT
+        assert result.code == 2
+        [line] = result.stderr.splitlines()
+        assert "sends the key only to the endpoint you configured" in line
+    assert emulator.requests == []  # the key went nowhere
+
+
+def test_the_resume_line_keeps_the_job_url(cli, emulator):
+    job = azure_job(emulator, polls=(1, 100))
+    url = operation_location(emulator, job)
+    env = {"AZURE_DOCUMENT_TRANSLATION_ENDPOINT": None}
+    result = cli("watch", url, "--timeout", "1m", env=env)
+    assert result.code == 6
+    assert f"resume with: batchstat watch '{url}' --timeout 1m" in result.stderr

@@ -48,6 +48,34 @@ def too_large(service: str, size: int | None, env: Mapping[str, str]) -> Malform
     )
 
 
+def bounded_body_hook(service: str, env: Mapping[str, str]) -> Any:
+    """A requests response hook (for the session under an SDK) that reads the body itself,
+    at most ``max_body_bytes`` of it: a bigger answer raises :class:`MalformedError`
+    instead of filling memory. The hook runs before requests would read the body; what it
+    read becomes the response's content, as requests' own reading would have made it."""
+    limit = max_body_bytes(env)
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
+        declared = str(response.headers.get("Content-Length") or "")
+        if declared.isdigit() and int(declared) > limit:
+            response.close()
+            raise too_large(service, int(declared), env)
+        parts: list[bytes] = []
+        size = 0
+        # iter_content turns the transport's failures into requests' own exceptions,
+        # which the SDKs already know how to report.
+        for chunk in response.iter_content(65536):
+            size += len(chunk)
+            if size > limit:
+                response.close()
+                raise too_large(service, None, env)
+            parts.append(chunk)
+        response._content = b"".join(parts)  # requests' own cache of the body
+        return response
+
+    return hook
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 

@@ -209,3 +209,23 @@ def tls_error(endpoint: Endpoint, reason: str) -> UnavailableError:
         f"the TLS certificate of {endpoint.base_url} could not be verified ({reason}).",
         _TLS_HINTS.get(reason, _TLS_HINT),
     )
+
+
+_UNREACHABLE = (
+    "connection refused",
+    "name or service not known",
+    "nodename nor servname",
+    "failed to resolve",
+    "temporary failure in name resolution",
+    "getaddrinfo failed",
+    "no address associated",
+    "no route to host",
+    "network is unreachable",
+)
+
+
+def unreachable(text: str) -> bool:
+    """Whether an SDK's connection error says nothing answered at all (refused, unknown
+    host, no route), as opposed to a failure once connected (reset, timeout)."""
+    lowered = text.lower()
+    return any(marker in lowered for marker in _UNREACHABLE)

@@ -83,10 +83,14 @@ class TransientError(UnavailableError):
         *,
         retry_after: float | None = None,
         throttled: bool = False,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message, hint)
         self.retry_after = retry_after
         self.throttled = throttled
+        # Nothing answered at all (connection refused, unknown host): a watch gives up
+        # on a job whose first polls all end so, rather than watch a host that is not there.
+        self.unreachable = unreachable
 
 
 class OutputError(BatchstatError):

@@ -23,10 +23,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from batchstat.durations import wait_duration
-from batchstat.errors import BatchstatError, ExitCode, TransientError, UsageError
+from batchstat.errors import (
+    BatchstatError,
+    ExitCode,
+    TransientError,
+    UnavailableError,
+    UsageError,
+)
 from batchstat.model import JobRecord
 from batchstat.providers import PROVIDERS, provider_of_url, target_examples
-from batchstat.retry import Backoff, retry_delay
+from batchstat.retry import Backoff, after_attempts, retry_delay
 from batchstat.runtime import Runtime
 from batchstat.text import shorten
 
@@ -45,6 +51,10 @@ EXIT_SEVERITY = (
     ExitCode.PARTIAL,
     ExitCode.OK,
 )
+
+
+# Attempts at a job's first poll when nothing answers at all (as `get`: 1 + 3 retries).
+FIRST_POLL_ATTEMPTS = 4
 
 
 def worst(codes: Sequence[int]) -> int:
@@ -370,6 +380,13 @@ class Watch:
                 delay = throttle_wait(now, delay)
             if err.throttled:
                 budget.throttled(now, delay)
+            if err.unreachable and job.record is None and job.errors > FIRST_POLL_ATTEMPTS - 1:
+                # Never answered at all: most likely a mistyped endpoint. Fail as `get`
+                # would after its retries, instead of watching a host that is not there.
+                job.failure = UnavailableError(after_attempts(err.message, job.errors), err.hint)
+                job.done = True
+                self.observer.changed(job)
+                return
             if job.errors > self.options.max_errors:
                 job.failure = err
                 job.done = True

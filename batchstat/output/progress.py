@@ -96,7 +96,8 @@ def change_lines(job: WatchedJob, *, with_status: bool) -> list[str]:
     lines = []
     record = job.record
     if job.failure is not None:
-        lines.append(f"{job.target} error: {job.failure.message}")
+        hint = f" Hint: {job.failure.hint}" if job.failure.hint else ""
+        lines.append(f"{job.target} error: {job.failure.message}{hint}")
     elif record is not None and with_status:
         lines.append(f"{job.target} {record.status} ({record.state}) {progress_text(record)}")
     note = expiry_note(job)

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from batchstat.bodies import array, loads, malformed, mapping, text
+from batchstat.bodies import array, bounded_body_hook, loads, malformed, mapping, text
 from batchstat.endpoints import (
     Endpoint,
     ca_bundle,
@@ -24,6 +24,7 @@ from batchstat.endpoints import (
     proxies_for,
     tls_error,
     tls_failure,
+    unreachable,
 )
 from batchstat.errors import (
     AuthError,
@@ -242,6 +243,10 @@ class AlibabaProvider(ProviderBase):
                 # Always explicit: with None the SDK reads os.environ itself.
                 verify=bundle or True,
             )
+            # Read at most BATCHSTAT_MAX_BODY_MB of an answer (the client's own session).
+            self._client.session.hooks["response"].append(
+                bounded_body_hook(SERVICE, self.runtime.env)
+            )
         return self._client
 
     def _call(self, action: str, params: dict[str, str], *, method: str = "POST") -> dict[str, Any]:
@@ -339,9 +344,14 @@ class AlibabaProvider(ProviderBase):
                 return tls_error(self.config.endpoint, reason)
             lowered = message.lower()
             what = "timed out" if "timed out" in lowered else "failed"
+            nobody = unreachable(message)
+            if nobody:
+                what = "was refused or its host is unknown"
             return TransientError(
                 f"the connection to {self.config.endpoint.base_url} {what}.",
-                "Check the network, --endpoint and any proxy settings.",
+                f"Check the endpoint ({ENV_ENDPOINT}, --endpoint or --region), the network "
+                "and any proxy settings.",
+                unreachable=nobody,
             )
         return ConfigError(f"Alibaba Cloud SDK error: {code}: {message}")
 

@@ -23,6 +23,7 @@ from batchstat.bodies import (
     ENV_MAX_PAGES,
     MalformedError,
     array,
+    bounded_body_hook,
     count,
     loads,
     malformed,
@@ -37,6 +38,7 @@ from batchstat.endpoints import (
     proxies_for,
     tls_error,
     tls_failure,
+    unreachable,
 )
 from batchstat.errors import (
     AuthError,
@@ -241,10 +243,17 @@ class AzureProvider(ProviderBase):
         """
         env = self.runtime.env
         bundle = ca_bundle(self.runtime.ca_bundle, env)  # a bad one: ConfigError, nothing sent
+        import requests
         from azure.core.pipeline.transport import RequestsTransport
 
+        # Read at most BATCHSTAT_MAX_BODY_MB of an answer.
+        session = requests.Session()
+        session.trust_env = False  # the environment is the runtime's, read above
+        session.hooks["response"].append(bounded_body_hook(SERVICE, env))
         settings: dict[str, Any] = {
             "transport": RequestsTransport(
+                session=session,
+                session_owner=True,
                 use_env_settings=False,
                 connection_timeout=self._connect_timeout,
                 read_timeout=self._read_timeout,
@@ -328,9 +337,16 @@ class AzureProvider(ProviderBase):
             if reason is not None:  # not transient: asking again gets the same certificate
                 return tls_error(self.config.endpoint, reason)
             what = "timed out" if "timed out" in str(err).lower() else "failed"
+            nobody = unreachable(str(err))
             return TransientError(
-                after_attempts(f"the connection to {base} {what}", self.retries + 1),
-                "Check the network, the endpoint and any proxy settings.",
+                after_attempts(
+                    f"the connection to {base} "
+                    + ("was refused or its host is unknown" if nobody else what),
+                    self.retries + 1,
+                ),
+                f"Check the endpoint ({ENV_ENDPOINT} or --endpoint), the network and any "
+                "proxy settings.",
+                unreachable=nobody,
             )
         return UnavailableError(f"Azure request failed: {self._safe(str(err)).splitlines()[0]}")
 

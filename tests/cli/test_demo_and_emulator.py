@@ -164,7 +164,10 @@ def test_process_errors_are_one_line_without_traceback(tmp_path):
     proc = batchstat("alibaba", "get", "T-1", "--retries", "0", env=env)
     assert proc.returncode == 7
     # One attempt (--retries 0) needs no count; more say "failed after N attempt(s)."
-    assert f"the connection to http://127.0.0.1:{port} failed. Hint:" in proc.stderr
+    assert (
+        f"the connection to http://127.0.0.1:{port} was refused or its host is unknown. Hint:"
+        in proc.stderr
+    )
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "s3cr3t-value" not in proc.stdout + proc.stderr
     assert proc.stdout == ""

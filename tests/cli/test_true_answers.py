@@ -267,3 +267,62 @@ def test_a_huge_id_is_not_echoed_whole(cli, argv):
     assert result.code == 2
     [line] = error_lines(result.stderr)
     assert len(line) < 400
+
+
+# --- bounds on what a server may send ----------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["alibaba", "azure"])
+def test_an_answer_bigger_than_the_bound_is_refused_not_read(cli, emulator, provider):
+    job = azure_job(emulator) if provider == "azure" else alibaba_task(emulator)
+    # 3 MiB against a bound of 1 MiB (the default is 16 MiB).
+    emulator.faults.add(Fault(provider=provider, kind="huge", size=3 * 1024 * 1024, times=10))
+    result = cli(provider, "get", job, "--retries", "0", env={"BATCHSTAT_MAX_BODY_MB": "1"})
+    assert result.code == 7, result.stderr
+    [line] = error_lines(result.stderr)
+    assert "larger than 1 MiB" in line and "BATCHSTAT_MAX_BODY_MB" in line
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("provider", ["alibaba", "azure"])
+def test_an_answer_within_the_bound_is_read(cli, emulator, provider):
+    job = azure_job(emulator) if provider == "azure" else alibaba_task(emulator)
+    result = cli(provider, "get", job, "-o", "json", env={"BATCHSTAT_MAX_BODY_MB": "1"})
+    assert result.code == 0, result.stderr
+
+
+def test_an_endless_chain_of_next_links_stops_at_the_page_bound(cli, emulator):
+    job = emulator.azure.add_job(
+        [AzureDocument(f"https://store.example.com/{n}.docx") for n in range(3)],
+        stages=[Stage("Succeeded")],
+    )
+    emulator.azure.next_link_mode = "endless"
+    result = cli("azure", "get", job, env={"BATCHSTAT_MAX_PAGES": "5"})
+    assert result.code == 7, result.stderr
+    [line] = error_lines(result.stderr)
+    assert "more than 5 pages" in line and "BATCHSTAT_MAX_PAGES" in line
+    pages = [r for r in emulator.requests if r.path.endswith("/documents")]
+    assert len(pages) == 5
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("provider", ["alibaba", "azure"])
+def test_watch_of_an_endpoint_where_nothing_answers_fails_like_get(cli, emulator, provider):
+    job = azure_job(emulator) if provider == "azure" else alibaba_task(emulator)
+    nowhere = f"http://127.0.0.1:{closed_port()}"
+    result = cli("watch", f"{provider}:{job}", f"--{provider}-endpoint", nowhere, "-o", "json")
+    assert result.code == 7, result.stderr
+    [document] = json.loads(result.stdout)
+    assert document["state"] == "unknown"
+    message = document["watch_error"]["message"]
+    assert nowhere in message and "after 4 attempt(s)" in message
+    # get's retries (backoff 0.5 s, doubling), not --max-errors (10) of them
+    assert len([delay for delay in result.sleeps if delay > 0.1]) == 3
+    assert "Check the endpoint" in result.stderr

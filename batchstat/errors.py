@@ -31,6 +31,31 @@ class ExitCode:
     TERMINATED = 143  # SIGTERM: CI cancelling a step, `timeout`, `kill`
 
 
+# Worst first: the exit code of a command over several jobs (watch, get with several
+# ids) is the worst of theirs.
+EXIT_SEVERITY = (
+    ExitCode.TERMINATED,
+    ExitCode.INTERRUPTED,
+    ExitCode.OUTPUT,
+    ExitCode.INTERNAL,
+    ExitCode.USAGE,  # a setting found wrong only when a job's client was built
+    ExitCode.AUTH,
+    ExitCode.UNAVAILABLE,
+    ExitCode.TIMEOUT,
+    ExitCode.NOT_FOUND,
+    ExitCode.JOB_FAILED,
+    ExitCode.PARTIAL,
+    ExitCode.PENDING,  # get --exit-status: something failed already outranks "not yet"
+    ExitCode.OK,
+)
+
+
+def worst(codes: Iterable[int]) -> int:
+    seen = set(codes)
+    ranked = [c for c in EXIT_SEVERITY if c in seen]
+    return int(ranked[0]) if ranked else int(ExitCode.OK)
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, so it stops as cleanly as on Ctrl-C."""
 

@@ -29,6 +29,7 @@ from batchstat.errors import (
     TransientError,
     UnavailableError,
     UsageError,
+    worst,
 )
 from batchstat.model import JobRecord
 from batchstat.providers import PROVIDERS, provider_of_url, target_examples
@@ -36,30 +37,8 @@ from batchstat.retry import Backoff, after_attempts, retry_delay
 from batchstat.runtime import Runtime
 from batchstat.text import shorten
 
-# Worst first: the exit code of a watch over several jobs is the worst of theirs.
-EXIT_SEVERITY = (
-    ExitCode.TERMINATED,
-    ExitCode.INTERRUPTED,
-    ExitCode.OUTPUT,
-    ExitCode.INTERNAL,
-    ExitCode.USAGE,  # a setting found wrong only when a job's client was built
-    ExitCode.AUTH,
-    ExitCode.UNAVAILABLE,
-    ExitCode.TIMEOUT,
-    ExitCode.NOT_FOUND,
-    ExitCode.JOB_FAILED,
-    ExitCode.PARTIAL,
-    ExitCode.OK,
-)
-
-
 # Attempts at a job's first poll when nothing answers at all (as `get`: 1 + 3 retries).
 FIRST_POLL_ATTEMPTS = 4
-
-
-def worst(codes: Sequence[int]) -> int:
-    ranked = [c for c in EXIT_SEVERITY if c in codes]
-    return int(ranked[0]) if ranked else int(ExitCode.OK)
 
 
 @dataclass(frozen=True)

@@ -497,6 +497,7 @@ ALL_NAMES = (
     "alibaba-get-tuned",
     "azure-get",
     "azure-get-tuned",
+    "azure-get-50",
     "help",
     "version",
     "usage-error-imports",
@@ -557,6 +558,11 @@ def build_pairs(emu: EmulatorProcess, env: dict[str, str], az: str | None) -> di
     ids = emu.info
     ali, azj, big = str(ids["alibaba"]), str(ids["azure"]), str(ids["azure_10k"])
     docs = int(ids["azure_10k_documents"])
+    # Terminal from the first poll on, so they can be asked for in every round.
+    many = [
+        str(j)
+        for j in emu.command(cmd="seed-watch", count=50, life_polls=1, retry_after=0)["azure"]
+    ]
 
     def cmd(argv: list[str], check: Check, environ: dict[str, str] = env) -> Side:
         return lambda: measured(argv, environ, check)
@@ -616,6 +622,27 @@ def build_pairs(emu: EmulatorProcess, env: dict[str, str], az: str | None) -> di
             wall_info,
             note=NOTE_TUNED,
             info=True,
+        ),
+        # 50 distinct jobs in one `get` (fetched concurrently) against one job: a shell
+        # loop would pay a whole start-up per id.
+        "azure-get-50": Pair(
+            "azure-get-50",
+            "azure get 1 id",
+            cmd(
+                [BATCHSTAT, "azure", "get", azj, "--no-documents", "-o", "json"],
+                expect_json(lambda d: d["status"] == "Succeeded", "a Succeeded job"),
+            ),
+            cmd(
+                [BATCHSTAT, "azure", "get", *many, "--no-documents", "-o", "json"],
+                expect_json(
+                    lambda docs: (
+                        len(docs) == len(many) and all(d["status"] == "Succeeded" for d in docs)
+                    ),
+                    f"{len(many)} Succeeded jobs",
+                ),
+            ),
+            wall_budget(2.0),
+            note=f"{len(many)} distinct Succeeded Azure jobs in one get; baseline: one of them",
         ),
         "azure-10k-json": Pair(
             "azure-10k-json",

@@ -38,8 +38,13 @@ WATCH_OPTIONS = (
 @app.command("get")
 def get(
     ctx: typer.Context,
-    task_id: Annotated[
-        str, typer.Argument(metavar="TASK_ID", help="TaskId from TranslateImageBatch.")
+    task_ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="TASK_ID...",
+            help="TaskIds from TranslateImageBatch; several are fetched concurrently "
+            "(a JSON array); '-' reads them from stdin.",
+        ),
     ],
     region: Annotated[
         str | None,
@@ -56,7 +61,7 @@ def get(
     retries: RetriesOption = 3,
     wide: WideOption = False,
 ) -> None:
-    """Show the status and per-image results of an image batch job.
+    """Show the status and per-image results of image batch jobs.
 
     Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET
     (plus ALIBABA_CLOUD_SECURITY_TOKEN for STS); BATCHSTAT_ALIBABA_ENDPOINT overrides the endpoint.
@@ -67,7 +72,7 @@ def get(
 
     request = GetRequest(
         "alibaba",
-        task_id,
+        task_ids,
         settings={"region": region, "endpoint": endpoint},
         output=output_name(output),
         query=query,

@@ -44,7 +44,14 @@ WATCH_OPTIONS = (
 @app.command("get")
 def get(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(metavar="JOB_ID", help="The job id (a UUID).")],
+    job_ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="JOB_ID...",
+            help="Job ids (UUIDs) or the Operation-Location URLs; several are fetched "
+            "concurrently (a JSON array); '-' reads them from stdin.",
+        ),
+    ],
     endpoint: EndpointOption = None,
     api_version: Annotated[
         str | None, typer.Option("--api-version", metavar="VERSION", help=_API_VERSION_HELP)
@@ -62,7 +69,7 @@ def get(
     retries: RetriesOption = 3,
     wide: WideOption = False,
 ) -> None:
-    """Show the status, summary counts and per-document results of a translation job.
+    """Show the status, summary counts and per-document results of translation jobs.
 
     The endpoint comes from --endpoint or AZURE_DOCUMENT_TRANSLATION_ENDPOINT (the resource's
     custom-domain endpoint), the key from AZURE_DOCUMENT_TRANSLATION_KEY.
@@ -73,7 +80,7 @@ def get(
 
     request = GetRequest(
         "azure",
-        job_id,
+        job_ids,
         settings={"endpoint": endpoint, "api_version": api_version},
         output=output_name(output),
         query=query,

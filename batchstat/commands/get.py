@@ -1,10 +1,10 @@
-"""``get``: one job's status, items and result URLs, from any provider."""
+"""``get``: jobs' status, items and result URLs, from any provider."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from batchstat.errors import ExitCode
+from batchstat.errors import BatchstatError, ExitCode, worst
 from batchstat.model import JobRecord, JobState
 from batchstat.providers import ProviderSpec, provider
 from batchstat.runtime import Runtime
@@ -18,7 +18,7 @@ class GetRequest:
     __slots__ = (
         "exit_status",
         "items",
-        "job_id",
+        "job_ids",
         "output",
         "provider",
         "query",
@@ -30,7 +30,7 @@ class GetRequest:
     def __init__(
         self,
         provider: str,
-        job_id: str,
+        job_ids: str | list[str],  # ids or job URLs; "-" reads more from stdin
         *,
         settings: dict[str, Any] | None = None,
         output: str = "table",
@@ -41,7 +41,7 @@ class GetRequest:
         wide: bool = False,
     ) -> None:
         self.provider = provider
-        self.job_id = job_id
+        self.job_ids = [job_ids] if isinstance(job_ids, str) else list(job_ids)
         self.settings: dict[str, Any] = {} if settings is None else settings
         self.output = output
         self.query = query
@@ -65,12 +65,83 @@ def run_get(request: GetRequest, runtime: Runtime) -> int:
     from batchstat.output.jsondoc import compile_query
 
     spec = provider(request.provider)
-    job_id, implied = spec.reference(request.job_id)  # an id, or a job URL
+    texts = request.job_ids
+    if "-" in texts:
+        from batchstat.commands.watch import read_targets
+
+        texts = read_targets(texts, runtime)
+    # Every id (or job URL) is checked before any request; the same job once.
+    references = list(
+        dict.fromkeys(
+            (job_id, tuple(sorted(implied.items())))
+            for job_id, implied in map(spec.reference, texts)
+        )
+    )
+    if not references:
+        from batchstat.errors import UsageError
+
+        raise UsageError(f"no {spec.id_metavar} given.", "Give one or more, or '-' for stdin.")
     query = compile_query(request.query)  # a typo is a usage error before any request
-    adapter = spec.build(runtime, {**request.settings, **implied}, retries=request.retries)
-    record = adapter.get(job_id, items=request.items)
-    write(request.output, [Shown(record)], runtime, query=query, many=False, wide=request.wide)
-    return finish_get(record, spec, runtime, exit_status=request.exit_status)
+    settings = {**request.settings, **implied_settings(spec, references)}
+    adapter = spec.build(runtime, settings, retries=request.retries)
+    if request.job_ids != ["-"] and len(request.job_ids) == 1:  # one id: a document
+        record = adapter.get(references[0][0], items=request.items)
+        write(request.output, [Shown(record)], runtime, query=query, many=False, wide=request.wide)
+        return finish_get(record, spec, runtime, exit_status=request.exit_status)
+
+    # Several: fetched concurrently, printed in the order given, the worst exit code.
+    outcomes = _get_all(adapter, [job_id for job_id, _ in references], request, runtime)
+    records = [o for o in outcomes if isinstance(o, JobRecord)]
+    write(
+        request.output, [Shown(r) for r in records], runtime, query=query, many=True,
+        wide=request.wide,
+    )  # fmt: skip
+    codes = []
+    for outcome in outcomes:
+        if isinstance(outcome, JobRecord):
+            codes.append(finish_get(outcome, spec, runtime, exit_status=request.exit_status))
+        else:
+            hint = f" Hint: {outcome.hint}" if outcome.hint else ""
+            runtime.say(f"error: {outcome.message}{hint}")
+            codes.append(int(outcome.exit_code))
+    return worst(codes)
+
+
+def implied_settings(spec: ProviderSpec, references: list[Any]) -> dict[str, str]:
+    """What job URLs imply (their endpoint): one value per setting, or a usage error."""
+    implied: dict[str, str] = {}
+    for _, settings in references:
+        for key, value in settings:
+            if implied.setdefault(key, value) != value:
+                from batchstat.errors import UsageError
+
+                raise UsageError(
+                    f"the {spec.name} job URLs point at different endpoints: "
+                    f"{implied[key]}, {value}.",
+                    "Ask for the jobs of one endpoint at a time.",
+                )
+    return implied
+
+
+def _get_all(
+    adapter: Any, job_ids: list[str], request: GetRequest, runtime: Runtime
+) -> list[JobRecord | BatchstatError]:
+    """Each job's record or the error that stopped it, in order; a few at a time."""
+
+    def one(job_id: str) -> JobRecord | BatchstatError:
+        try:
+            record: JobRecord = adapter.get(job_id, items=request.items)
+            return record
+        except BatchstatError as err:
+            return err
+
+    workers = min(runtime.watch_workers, len(job_ids))
+    if workers <= 1:
+        return [one(job_id) for job_id in job_ids]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="batchstat-get") as pool:
+        return list(pool.map(one, job_ids))
 
 
 def finish_get(

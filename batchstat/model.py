@@ -127,6 +127,7 @@ class JobRecord:
         "error",
         "id",
         "items",
+        "label",
         "provider",
         "raw",
         "request_id",
@@ -166,6 +167,8 @@ class JobRecord:
         self.request_id = request_id
         self.raw = raw
         self.retry_after = retry_after
+        # Not part of the document either: the name a watch target gave the job.
+        self.label: str | None = None
 
     @property
     def terminal(self) -> bool:

@@ -142,6 +142,9 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
         from batchstat.output.formats import Shown
         from batchstat.output.progress import watch_document
 
+        for job in engine.jobs:
+            if job.record is not None:
+                job.record.label = job.target.label
         shown = [
             Shown(
                 job.record,

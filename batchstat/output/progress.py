@@ -197,7 +197,7 @@ class LiveView(Observer):
     """
 
     MIN_REDRAW_SECONDS = 0.25
-    HEADER = ("Provider", "Job", "State", "Progress", "Elapsed", "Next poll")
+    HEADER: tuple[str, ...] = ("Provider", "Job", "State", "Progress", "Elapsed", "Next poll")
     # Left out, in this order, while a row is wider than the terminal with short ids.
     OPTIONAL = ("Elapsed", "Provider")
     ID_COLUMN, STATE_COLUMN = 1, 2
@@ -215,6 +215,9 @@ class LiveView(Observer):
         from rich.live import Live
 
         self.jobs = jobs
+        if any(job.target.label for job in jobs):  # a Label column, after the id
+            self.HEADER = ("Provider", "Job", "Label", "State", "Progress", "Elapsed", "Next poll")
+            self.STATE_COLUMN = 3
         columns = self.runtime.env.get("COLUMNS", "")
         lines = self.runtime.env.get("LINES", "")
         console = Console(
@@ -301,6 +304,7 @@ class LiveView(Observer):
         cells = [
             job.target.provider,
             printable(job.target.id),
+            *([printable(job.target.label or "-")] if len(self.HEADER) > 6 else []),
             state,
             progress_text(record),
             format_duration(end - job.started),

@@ -148,6 +148,8 @@ def overview_lines(record: JobRecord, *, color: bool, width: int | None = None) 
         fields.append(("Error", format_error(record.error).split(" "), " "))
     label_width = max(len(name) for name, _, _ in fields)
     title = f"{record.provider} job {_cell(record.id)}"
+    if record.label:
+        title += f" ({_cell(record.label)})"
     lines = [f"{_BOLD}{title}{_RESET}" if color else title]
     indent = " " * (label_width + 2)
     for name, words, sep in fields:

@@ -425,3 +425,11 @@ def test_the_resume_line_keeps_the_job_url(cli, emulator):
     result = cli("watch", url, "--timeout", "1m", env=env)
     assert result.code == 6
     assert f"resume with: batchstat watch '{url}' --timeout 1m" in result.stderr
+
+
+def test_a_label_shows_in_the_final_table_and_the_live_view(cli, emulator):
+    job = azure_job(emulator)
+    result = cli("watch", f"azure:{job}=contracts-fr")
+    assert f"azure job {job} (contracts-fr)" in result.stdout
+    live = cli("watch", f"azure:{job}=contracts-fr", stderr_tty=True, env={"COLUMNS": "120"})
+    assert "Label" in live.stderr and "contracts-fr" in live.stderr

@@ -33,6 +33,8 @@ def watch_document(job: WatchedJob) -> dict[str, Any]:
         doc.update(status=None, state="unknown", terminal=job.done, summary=Summary().to_dict())
     else:
         doc = record.to_dict()
+        if not record.terminal:  # items come once, at the end, on every cloud
+            doc["items"] = None
     doc["label"] = job.target.label
     doc["watch_error"] = None
     if job.failure is not None:

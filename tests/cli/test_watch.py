@@ -433,3 +433,23 @@ def test_a_label_shows_in_the_final_table_and_the_live_view(cli, emulator):
     assert f"azure job {job} (contracts-fr)" in result.stdout
     live = cli("watch", f"azure:{job}=contracts-fr", stderr_tty=True, env={"COLUMNS": "120"})
     assert "Label" in live.stderr and "contracts-fr" in live.stderr
+
+
+@pytest.mark.parametrize("provider", ["alibaba", "azure"])
+def test_ndjson_items_are_null_until_the_end_on_both_clouds(cli, emulator, provider):
+    job = alibaba_job(emulator) if provider == "alibaba" else azure_job(emulator, polls=(1, 1))
+    result = cli("watch", f"{provider}:{job}", "-o", "ndjson")
+    assert result.code == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(events) >= 2
+    assert all(e["items"] is None for e in events[:-1])
+    assert events[-1]["terminal"] and len(events[-1]["items"]) == 1
+
+
+def test_a_failed_job_in_table_output_is_a_line_on_stderr_not_stdout(cli, emulator):
+    job = str(uuid.uuid4())
+    emulator.faults.add(Fault(provider="azure", kind="http", status=503, times=100))
+    result = cli("watch", f"azure:{job}", "--max-errors", "1")
+    assert result.code == 7
+    assert result.stdout == ""
+    assert f"azure:{job}" in result.stderr and "HTTP 503" in result.stderr

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from batchstat.errors import TransientError
@@ -48,14 +48,19 @@ def too_large(service: str, size: int | None, env: Mapping[str, str]) -> Malform
     )
 
 
-def bounded_body_hook(service: str, env: Mapping[str, str]) -> Any:
+def bounded_body_hook(
+    service: str, env: Mapping[str, str], on_headers: Callable[[Any], None] | None = None
+) -> Any:
     """A requests response hook (for the session under an SDK) that reads the body itself,
     at most ``max_body_bytes`` of it: a bigger answer raises :class:`MalformedError`
     instead of filling memory. The hook runs before requests would read the body; what it
-    read becomes the response's content, as requests' own reading would have made it."""
+    read becomes the response's content, as requests' own reading would have made it.
+    ``on_headers`` sees each answer's headers first."""
     limit = max_body_bytes(env)
 
     def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
+        if on_headers is not None:  # for an SDK whose errors keep no headers
+            on_headers(response.headers)
         declared = str(response.headers.get("Content-Length") or "")
         if declared.isdigit() and int(declared) > limit:
             response.close()

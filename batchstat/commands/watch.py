@@ -149,7 +149,10 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
             Shown(
                 job.record,
                 functools.partial(watch_document, job),
-                None if job.failure is None else f"{job.target}: {job.failure.message}",
+                # Said once: by the progress lines, or here when they were quiet.
+                None
+                if job.failure is None or not request.quiet
+                else f"error: {job.target}: {job.failure.message}",
             )
             for job in engine.jobs
         ]

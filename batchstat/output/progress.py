@@ -101,7 +101,9 @@ def change_lines(job: WatchedJob, *, with_status: bool) -> list[str]:
         hint = f" Hint: {job.failure.hint}" if job.failure.hint else ""
         lines.append(f"{job.target} error: {job.failure.message}{hint}")
     elif record is not None and with_status:
-        lines.append(f"{job.target} {record.status} ({record.state}) {progress_text(record)}")
+        lines.append(
+            f"{job.target} {record.status or '-'} ({record.state}) {progress_text(record)}"
+        )
     note = expiry_note(job)
     if note:
         lines.append(note)

@@ -36,9 +36,9 @@ from batchstat.errors import (
 )
 from batchstat.model import Item, JobRecord, JobState, State, Summary
 from batchstat.providers.base import ProviderBase
-from batchstat.retry import call_with_retries
+from batchstat.retry import call_with_retries, parse_retry_after
 from batchstat.runtime import Runtime
-from batchstat.text import shorten
+from batchstat.text import printable, shorten
 
 API_VERSION = "2018-10-12"
 DEFAULT_REGION = "cn-hangzhou"
@@ -209,6 +209,9 @@ class AlibabaProvider(ProviderBase):
     def __init__(self, config: AlibabaConfig, runtime: Runtime, **options: Any) -> None:
         super().__init__(runtime, **options)
         self.config = config
+        import threading
+
+        self._answer = threading.local()  # the headers of this thread's last answer
 
     # -- SDK plumbing -------------------------------------------------------------------
 
@@ -245,7 +248,7 @@ class AlibabaProvider(ProviderBase):
             )
             # Read at most BATCHSTAT_MAX_BODY_MB of an answer (the client's own session).
             self._client.session.hooks["response"].append(
-                bounded_body_hook(SERVICE, self.runtime.env)
+                bounded_body_hook(SERVICE, self.runtime.env, self._keep_headers)
             )
         return self._client
 
@@ -265,6 +268,7 @@ class AlibabaProvider(ProviderBase):
                 request.add_body_params(key, value)
             else:
                 request.add_query_param(key, value)
+        self._answer.retry_after = self._answer.location = None
         try:
             try:
                 body = self._acs_client().do_action_with_exception(request)
@@ -290,6 +294,12 @@ class AlibabaProvider(ProviderBase):
             raise self._business_error(code, payload)
         return payload
 
+    def _keep_headers(self, headers: Any) -> None:
+        """What aliyunsdkcore's ServerException drops: an error answer's Retry-After and
+        Location (per thread: a watch polls on several)."""
+        self._answer.retry_after = headers.get("Retry-After")
+        self._answer.location = headers.get("Location")
+
     def _remember_signature(self, request: Any) -> None:
         """Count the request's signature as a secret: a server that echoes the request
         (as Alibaba's signature errors do) must not get it printed. aliyunsdkcore keeps
@@ -311,9 +321,22 @@ class AlibabaProvider(ProviderBase):
         status = err.get_http_status()
         request_id = err.get_request_id()
         suffix = f" (HTTP {status}, request id {request_id})" if request_id else f" (HTTP {status})"
+        retry_after = parse_retry_after(
+            getattr(self._answer, "retry_after", None), self.runtime.clock()
+        )
         if code.startswith("Throttling"):
             return TransientError(
-                f"Alibaba Cloud is throttling requests: {code}{suffix}.", throttled=True
+                f"Alibaba Cloud is throttling requests: {code}{suffix}.",
+                throttled=True,
+                retry_after=retry_after,
+            )
+        if status is not None and 300 <= int(status) < 400:
+            location = printable(str(getattr(self._answer, "location", None) or "elsewhere"))
+            return UnavailableError(
+                f"{self.config.endpoint.base_url} redirected to {location} (HTTP {status}); "
+                "batchstat does not follow redirects, so the request is never signed for "
+                "another host.",
+                "Point --endpoint (or --region) at the service's own endpoint.",
             )
         if code in _AUTH_HINTS or code.startswith(
             ("InvalidAccessKeyId", "InvalidSecurityToken", "Forbidden", "NoPermission")
@@ -326,7 +349,10 @@ class AlibabaProvider(ProviderBase):
             # to sign, which carries the STS token.
             return AuthError(f"Alibaba Cloud refused the credentials: {code}{suffix}.", hint)
         if status is not None and int(status) >= 500:
-            return TransientError(f"Alibaba Cloud had a server error: {code or 'unknown'}{suffix}.")
+            return TransientError(
+                f"Alibaba Cloud had a server error: {code or 'unknown'}{suffix}.",
+                retry_after=retry_after,
+            )
         message = self._safe(err.get_error_msg() or "")
         if code == "SDK.UnknownServerError":
             message = "the answer was not JSON"

@@ -51,7 +51,7 @@ from batchstat.errors import (
 )
 from batchstat.model import Item, JobRecord, JobState, State, Summary
 from batchstat.providers.base import ProviderBase
-from batchstat.retry import after_attempts, parse_retry_after
+from batchstat.retry import after_attempts, call_with_retries, parse_retry_after
 from batchstat.runtime import Runtime
 from batchstat.text import printable, shorten
 
@@ -300,6 +300,12 @@ class AzureProvider(ProviderBase):
             return MalformedError(f"Azure at {base} cut its answer short.")
         if isinstance(err, DecodeError):
             return MalformedError("Azure answered with a body that is not JSON.")
+        if isinstance(err, HttpResponseError) and err.status_code is None:
+            # The answer broke off (a reset mid-body): as transient as a failed connection.
+            return TransientError(
+                after_attempts(f"the answer from {base} broke off", self.retries + 1),
+                "Check the network and any proxy settings.",
+            )
         if isinstance(err, HttpResponseError) and err.status_code is not None:
             status = err.status_code
             code, message = _error_fields(err)
@@ -374,6 +380,8 @@ class AzureProvider(ProviderBase):
                 # says with its status "invalid". One shape for both clouds.
                 return not_found(job_id, err)
             raise failure from None
+        except ValueError:  # the SDK parses the body before handing it over: not JSON
+            raise MalformedError("Azure answered with a body that is not JSON.") from None
         record = normalize(raw, items, job_id)
         record.request_id = _request_id(response.headers)
         record.retry_after = parse_retry_after(
@@ -403,9 +411,26 @@ class AzureProvider(ProviderBase):
         return updated
 
     def get(self, job_id: str, *, items: bool = True) -> JobRecord:
-        """The status and, with ``items``, every document; retries happen inside the SDK
-        pipeline (JitteredRetryPolicy)."""
-        return self.fetch(validate_job_id(job_id), documents=items)
+        """The status and, with ``items``, every document. HTTP and transport failures are
+        retried inside the SDK pipeline (JitteredRetryPolicy); an answer that is malformed
+        (which the pipeline cannot know) is retried here, as many times."""
+        job_id = validate_job_id(job_id)
+
+        def attempt() -> JobRecord:
+            try:
+                return self.fetch(job_id, documents=items)
+            except MalformedError:
+                raise
+            except TransientError as err:  # the pipeline has retried it already
+                raise UnavailableError(err.message, err.hint) from None
+
+        return call_with_retries(
+            attempt,
+            retries=self.retries,
+            sleep=self.runtime.sleep,
+            rng=self.runtime.rng,
+            on_retry=lambda _err, delay: self._announce_wait(delay),
+        )
 
     def _documents(self, job_id: str) -> Iterator[Item]:
         from azure.core.rest import HttpRequest

@@ -453,3 +453,12 @@ def test_a_failed_job_in_table_output_is_a_line_on_stderr_not_stdout(cli, emulat
     assert result.code == 7
     assert result.stdout == ""
     assert f"azure:{job}" in result.stderr and "HTTP 503" in result.stderr
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_watch_failure_is_said_once(cli, emulator, quiet):
+    job = str(uuid.uuid4())
+    emulator.faults.add(Fault(provider="azure", kind="http", status=503, times=100))
+    result = cli("watch", f"azure:{job}", "--max-errors", "1", *(["-q"] if quiet else []))
+    assert result.code == 7
+    assert len([line for line in result.stderr.splitlines() if "error:" in line]) == 1

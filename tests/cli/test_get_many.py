@@ -46,8 +46,10 @@ def test_ids_from_stdin(cli, emulator):
 
 
 def test_the_exit_code_is_the_worst_and_each_failure_is_one_line(cli, emulator):
-    ok, failed, running = azure_job(emulator), azure_job(emulator, failed=True), azure_job(
-        emulator, "Running"
+    ok, failed, running = (
+        azure_job(emulator),
+        azure_job(emulator, failed=True),
+        azure_job(emulator, "Running"),
     )
     missing = str(uuid.uuid4())
     result = cli("azure", "get", ok, failed, running, missing, "-o", "json", "--exit-status")

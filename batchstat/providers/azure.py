@@ -298,7 +298,9 @@ class AzureProvider(ProviderBase):
             )
         if isinstance(err, IncompleteReadError):
             return MalformedError(f"Azure at {base} cut its answer short.")
-        if isinstance(err, DecodeError):
+        if isinstance(err, DecodeError) and (err.status_code or 200) < 400:
+            # A success whose body is not JSON. (An error status whose body is not JSON,
+            # a proxy's 502 page, is that error status: handled below.)
             return MalformedError("Azure answered with a body that is not JSON.")
         if isinstance(err, HttpResponseError) and err.status_code is None:
             # The answer broke off (a reset mid-body): as transient as a failed connection.

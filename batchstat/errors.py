@@ -132,8 +132,16 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     The last line of defence: messages from SDKs and servers can echo what was sent
     (Alibaba echoes the string to sign, which holds an STS token).
     """
-    secrets = tuple(s for s in secrets if s and len(s) >= 4)
-    return _pattern(secrets).sub("***", text) if secrets else text
+    known = [s for s in secrets if s and len(s) >= 4]
+    if len(text) < 4096:
+        # A message: plain replacements. (A pattern per set of secrets would be compiled
+        # again for almost every line, the signatures of recent requests changing.)
+        for secret in known:
+            for variant in _variants(secret):
+                if variant in text:
+                    text = text.replace(variant, "***")
+        return text
+    return _pattern(tuple(known)).sub("***", text) if known else text
 
 
 def redact_document(value: Any, secrets: Iterable[str | None]) -> Any:
@@ -159,10 +167,16 @@ def redact_document(value: Any, secrets: Iterable[str | None]) -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    variants = {variant for secret in secrets for variant in _variants(secret)}
+    return re.compile("|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True)))
+
+
+@functools.lru_cache(maxsize=256)
+def _variants(secret: str) -> tuple[str, ...]:
+    """The secret as it may be echoed: plain, percent-encoded once or twice, longest first
+    (so a longer form is replaced whole before a shorter one inside it)."""
     from urllib.parse import quote
 
-    variants: set[str] = set()
-    for secret in secrets:
-        once = quote(secret, safe="")
-        variants.update((secret, once, quote(once, safe=""), quote(secret)))
-    return re.compile("|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True)))
+    once = quote(secret, safe="")
+    forms = {secret, once, quote(once, safe=""), quote(secret)}
+    return tuple(sorted(forms, key=len, reverse=True))

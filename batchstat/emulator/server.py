@@ -67,7 +67,8 @@ class Emulator:
     emu.azure    jobs (add_job, add_container, jobs, status) and knobs: page_size,
                  next_link_key, next_link_mode ("normal" | "endless" | "foreign"),
                  foreign_base_url, created_job_stages, created_job_retry_after, cancel_stages
-    emu.faults   add(Fault), clear(), pending
+    emu.faults   add(Fault), clear(), pending; set_chaos(Chaos) fails a seeded fraction of
+                 answers with transient faults, chaos_counts() says how many of each kind
     emu.requests the last `max_requests` requests received, oldest first (a copy), each with
                  at most `max_logged_body` bytes of its body; requests_clear() empties it
 
@@ -250,6 +251,11 @@ class Emulator:
             title = f"{status} {phrase}"
             page = f"<html><head><title>{title}</title></head><body>{phrase}</body></html>"
             reply = text_reply(status, page, "text/html")
+            if fault.retry_after is not None:
+                reply.headers["Retry-After"] = fault.retry_after
+        elif provider == "files":  # a storage host's error: plain text, no cloud body
+            status = fault.status or 500
+            reply = text_reply(status, f"{_reason(status)}\n")
             if fault.retry_after is not None:
                 reply.headers["Retry-After"] = fault.retry_after
         elif provider == "alibaba":

@@ -39,6 +39,14 @@ _OUTCOMES: dict[State, int] = {
 }
 
 
+def _explained(error: dict[str, Any], status: str | None = None) -> dict[str, Any]:
+    """The error with its ``hint`` (see ``batchstat.hints``): the one place hints join
+    the record, so JSON, tables and watch events all show them."""
+    from batchstat.hints import explain
+
+    return explain(error, status) or error
+
+
 SUMMARY_FIELDS = (
     "total",
     "succeeded",
@@ -47,6 +55,7 @@ SUMMARY_FIELDS = (
     "pending",
     "cancelled",
     "characters_charged",
+    "characters_charged_documents",
 )
 
 
@@ -66,6 +75,7 @@ class Summary:
         pending: int | None = None,
         cancelled: int | None = None,
         characters_charged: int | None = None,
+        characters_charged_documents: int | None = None,  # the items' own sum, if known
     ) -> None:
         self.total = total
         self.succeeded = succeeded
@@ -74,6 +84,7 @@ class Summary:
         self.pending = pending
         self.cancelled = cancelled
         self.characters_charged = characters_charged
+        self.characters_charged_documents = characters_charged_documents
 
     def to_dict(self) -> dict[str, int | None]:
         return {name: getattr(self, name) for name in SUMMARY_FIELDS}
@@ -102,7 +113,7 @@ class Item:
         self.ok = ok
         self.source_url = source_url
         self.result_url = result_url
-        self.error = error
+        self.error = error if error is None else _explained(error)
         self.extra: dict[str, Any] = {} if extra is None else extra
 
     def to_dict(self) -> dict[str, Any]:
@@ -163,7 +174,7 @@ class JobRecord:
         self.updated = updated
         self.summary = Summary() if summary is None else summary
         self.items = items
-        self.error = error
+        self.error = error if error is None else _explained(error, status)
         self.request_id = request_id
         self.raw = raw
         self.retry_after = retry_after

@@ -38,7 +38,11 @@ class Runtime:
         stdin: IO[str] | None = None,  # None: sys.stdin
         watch_workers: int = 8,  # watch's poll threads; 0 polls inline (exact under a fake clock)
         debug: bool = False,
+        no_color: bool = False,  # --no-color
         ca_bundle: str | None = None,  # --ca-bundle (see endpoints.ca_bundle)
+        profile: str | None = None,  # --profile (see config.py)
+        key_file: str | None = None,  # --key-file, --secret-file (see credentials.py)
+        secret_file: str | None = None,
         secrets: list[str] | None = None,
         on_request: Callable[[Any], int] | None = None,
     ) -> None:
@@ -53,7 +57,11 @@ class Runtime:
         self.stdin = stdin
         self.watch_workers = watch_workers
         self.debug = debug
+        self.no_color = no_color
         self.ca_bundle = ca_bundle
+        self.profile = profile
+        self.key_file = key_file
+        self.secret_file = secret_file
         # Secrets seen while resolving credentials: scrubbed from every message we print.
         self.secrets: list[str] = [] if secrets is None else secrets
         # The signatures of the last requests (a server may echo them): scrubbed too.
@@ -144,8 +152,20 @@ class Runtime:
 
     @property
     def color(self) -> bool:
-        """Colour on stdout: only on a terminal, never with NO_COLOR set."""
-        return self.is_tty("stdout") and not self.env.get("NO_COLOR")
+        """Colour on stdout (see :meth:`color_on`)."""
+        return self.color_on("stdout")
+
+    def color_on(self, stream: str) -> bool:
+        """Colour on ``stream``, as users of CLI tools expect: never with ``--no-color``
+        or ``NO_COLOR`` (any non-empty value, no-color.org); always with ``FORCE_COLOR``
+        (non-empty, not ``0``), even through a pipe; else only on a terminal that is
+        not ``TERM=dumb``."""
+        if self.no_color or self.env.get("NO_COLOR"):
+            return False
+        force = self.env.get("FORCE_COLOR", "")
+        if force and force != "0":
+            return True
+        return self.is_tty(stream) and self.env.get("TERM") != "dumb"
 
     def quiet_logger(self, name: str) -> None:
         """Keep an SDK's own log lines (which can echo what was signed) off the user's

@@ -177,6 +177,7 @@ class WatchOptions:
     # Requests per second per provider (0: no limit); a provider not named has no limit.
     rates: dict[str, float] = field(default_factory=dict)
     workers: int = 8
+    fail_fast: bool = False  # stop at the first job that ends failed or cancelled
 
 
 class Watch:
@@ -198,6 +199,7 @@ class Watch:
         self.budgets = {name: ProviderBudget(rate) for name, rate in options.rates.items()}
         self.backoff = Backoff()
         self.timed_out = False
+        self.failed_fast: WatchedJob | None = None  # the job --fail-fast stopped at
         self._results: queue.Queue[tuple[WatchedJob, JobRecord | None, BaseException | None]]
         self._results = queue.Queue()
         self._tasks: queue.Queue[WatchedJob | None] = queue.Queue()
@@ -220,6 +222,8 @@ class Watch:
             while True:
                 while self._drain(block=False):
                     pass
+                if self.options.fail_fast and self._first_failed() is not None:
+                    break
                 active = [j for j in self.jobs if not j.done]
                 if not active:
                     break
@@ -250,7 +254,27 @@ class Watch:
                         self.runtime.sleep(wait)
         finally:
             self._stop_workers()
+        if self.failed_fast is not None:  # the unfinished jobs do not count (no timeout)
+            return worst([job.exit_code for job in self.jobs if job.done])
         return worst([job.exit_code for job in self.jobs])
+
+    # -- --fail-fast ------------------------------------------------------------------
+
+    def _first_failed(self) -> WatchedJob | None:
+        """The job that ended failed or cancelled first (exit 1), if any: ``--fail-fast``
+        stops the watch there."""
+        if self.failed_fast is None:
+            ended = [
+                job
+                for job in self.jobs
+                if job.done
+                and job.failure is None
+                and job.record is not None
+                and job.record.outcome == ExitCode.JOB_FAILED
+            ]
+            if ended:
+                self.failed_fast = min(ended, key=lambda job: job.finished_at or 0.0)
+        return self.failed_fast
 
     def _wait_for(self, now: float, deadline: float | None) -> float:
         pending = [j.due for j in self.jobs if not j.done and not j.in_flight]

@@ -31,6 +31,13 @@ class CliResult:
         return self.stdout + self.stderr
 
 
+@pytest.fixture(autouse=True)
+def _no_history_in_the_users_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run as subprocesses inherit os.environ: keep them from adding test jobs to
+    the real history of job ids (tests that want one point BATCHSTAT_HISTORY at tmp_path)."""
+    monkeypatch.setenv("BATCHSTAT_HISTORY", "0")
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

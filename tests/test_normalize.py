@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from batchstat.errors import UnavailableError
+from batchstat.hints import CODE_HINTS
 from batchstat.providers import alibaba, azure
 
 
@@ -59,6 +60,7 @@ def test_alibaba_finished_counts_and_items():
         "pending": 0,
         "cancelled": 0,
         "characters_charged": None,
+        "characters_charged_documents": None,
     }
     good, bad = (item.to_dict() for item in record.items or [])
     assert good == {
@@ -74,7 +76,7 @@ def test_alibaba_finished_counts_and_items():
         "message": "OK",
     }
     assert bad["ok"] is False and bad["result_url"] is None
-    assert bad["error"] == {"code": 107, "message": "no"}
+    assert bad["error"] == {"code": 107, "message": "no", "hint": CODE_HINTS["107"]}
 
 
 def test_alibaba_all_failed_is_failed_and_success_as_a_string_is_read():
@@ -191,6 +193,7 @@ def test_azure_summary_timestamps_and_partial_success():
             "target": None,
             "inner_error": None,
         },
+        "hint": CODE_HINTS["TargetFileAlreadyExists"],
     }
 
 

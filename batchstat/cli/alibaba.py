@@ -15,11 +15,21 @@ from batchstat.cli.common import (
     output_name,
     runtime_of,
 )
+from batchstat.cli.completion import recent_ids
 
 app = typer.Typer(
-    help="Alibaba Cloud machine translation: image batch jobs (GetTranslateImageBatchResult).",
+    help="Alibaba Cloud machine translation: image batch jobs (GetTranslateImageBatchResult)."
+    "\n\nExample: batchstat alibaba get EEA28E6D-4828-5031-BD8C-8FF1B3216842",
     no_args_is_help=True,
 )
+
+
+def _regions(incomplete: str) -> list[str]:
+    """Completes --region: the regions machine translation serves."""
+    from batchstat.providers.alibaba import KNOWN_REGIONS
+
+    return [region for region in KNOWN_REGIONS if region.startswith(incomplete)]
+
 
 # This provider's options of `batchstat watch`.
 WATCH_OPTIONS = (
@@ -30,7 +40,11 @@ WATCH_OPTIONS = (
         help="Alibaba endpoint [env BATCHSTAT_ALIBABA_ENDPOINT].",
     ),
     ProviderOption(
-        "--region", "region", metavar="REGION", help="Alibaba region [env ALIBABA_CLOUD_REGION_ID]."
+        "--region",
+        "region",
+        metavar="REGION",
+        help="Alibaba region [env ALIBABA_CLOUD_REGION_ID].",
+        complete=_regions,
     ),
 )
 
@@ -44,6 +58,7 @@ def get(
             metavar="TASK_ID...",
             help="TaskIds from TranslateImageBatch; several are fetched concurrently "
             "(a JSON array); '-' reads them from stdin.",
+            autocompletion=recent_ids("alibaba"),
         ),
     ],
     region: Annotated[
@@ -52,6 +67,7 @@ def get(
             "--region",
             metavar="REGION",
             help="Region id [env ALIBABA_CLOUD_REGION_ID; default cn-hangzhou].",
+            autocompletion=_regions,
         ),
     ] = None,
     endpoint: EndpointOption = None,
@@ -60,6 +76,40 @@ def get(
     exit_status: ExitStatusOption = False,
     retries: RetriesOption = 3,
     wide: WideOption = False,
+    summary: Annotated[
+        str | None,
+        typer.Option(
+            "--summary",
+            metavar="FILE",
+            help="Write a Markdown summary to FILE (GITHUB_STEP_SUMMARY, when set, has it "
+            "appended anyway).",
+        ),
+    ] = None,
+    junit: Annotated[
+        str | None,
+        typer.Option(
+            "--junit",
+            metavar="FILE",
+            help="Write a JUnit XML report to FILE: a test suite per job, a test case per image.",
+        ),
+    ] = None,
+    download: Annotated[
+        str | None,
+        typer.Option(
+            "--download",
+            metavar="DIR",
+            help="Save the results of finished jobs in DIR/PROVIDER/JOB_ID/ with a "
+            "manifest.json; run again, it fetches only what is missing.",
+        ),
+    ] = None,
+    with_inpainting: Annotated[
+        bool,
+        typer.Option(
+            "--with-inpainting",
+            help="With --download: also save each image's inpainting background and "
+            "editor template JSON.",
+        ),
+    ] = False,
 ) -> None:
     """Show the status and per-image results of image batch jobs.
 
@@ -79,5 +129,9 @@ def get(
         exit_status=exit_status,
         retries=retries,
         wide=wide,
+        summary=summary,
+        junit=junit,
+        download=download,
+        with_inpainting=with_inpainting,
     )
     raise typer.Exit(runtime_of(ctx).dispatch(request, run_get))

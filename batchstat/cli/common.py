@@ -1,5 +1,6 @@
 """Pieces every command shares: the options that mean the same everywhere, the runtime."""
 
+from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -73,15 +74,25 @@ EndpointOption = Annotated[
 
 class ProviderOption:
     """A provider's own option of ``watch`` (declared in its CLI module as
-    ``WATCH_OPTIONS``): the flag, and the adapter setting its value goes to."""
+    ``WATCH_OPTIONS``): the flag, and the adapter setting its value goes to; ``complete``
+    is its shell completer (Typer's ``autocompletion``), if any."""
 
-    __slots__ = ("flag", "help", "metavar", "setting")
+    __slots__ = ("complete", "flag", "help", "metavar", "setting")
 
-    def __init__(self, flag: str, setting: str, *, metavar: str, help: str) -> None:
+    def __init__(
+        self,
+        flag: str,
+        setting: str,
+        *,
+        metavar: str,
+        help: str,
+        complete: Callable[..., Any] | None = None,
+    ) -> None:
         self.flag = flag
         self.setting = setting
         self.metavar = metavar
         self.help = help
+        self.complete = complete
 
     @property
     def param(self) -> str:

@@ -7,7 +7,7 @@ Every provider adds its own options (``WATCH_OPTIONS`` in its CLI module, and
 import importlib
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -21,6 +21,7 @@ from batchstat.cli.common import (
     output_option,
     runtime_of,
 )
+from batchstat.cli.completion import recent_targets
 from batchstat.providers import PROVIDERS
 
 
@@ -32,6 +33,7 @@ def watch(
             metavar="TARGET...",
             help="PROVIDER:ID, e.g. alibaba:TASK_ID or azure:JOB_ID; "
             "'-' reads targets from stdin, one per line.",
+            autocompletion=recent_targets,
         ),
     ],
     interval: Annotated[
@@ -85,6 +87,49 @@ def watch(
             "(throttling, 5xx, network) a job may meet before the watch gives up on it.",
         ),
     ] = 10,
+    summary: Annotated[
+        str | None,
+        typer.Option(
+            "--summary",
+            metavar="FILE",
+            help="Write a Markdown summary of the jobs to FILE (GITHUB_STEP_SUMMARY, when "
+            "set, has it appended anyway).",
+        ),
+    ] = None,
+    junit: Annotated[
+        str | None,
+        typer.Option(
+            "--junit",
+            metavar="FILE",
+            help="Write a JUnit XML report to FILE: a test suite per job, a test case per "
+            "image or document, failed ones as failures.",
+        ),
+    ] = None,
+    fail_fast: Annotated[
+        bool,
+        typer.Option(
+            "--fail-fast",
+            help="Stop at the first job that ends failed or cancelled: exit 1 and print "
+            "the others' last states, without waiting for them.",
+        ),
+    ] = False,
+    download: Annotated[
+        str | None,
+        typer.Option(
+            "--download",
+            metavar="DIR",
+            help="Save each job's results in DIR/PROVIDER/JOB_ID/ the moment it ends "
+            "(before they can expire), with a manifest.json.",
+        ),
+    ] = None,
+    with_inpainting: Annotated[
+        bool,
+        typer.Option(
+            "--with-inpainting",
+            help="With --download: also save each image's inpainting background and "
+            "editor template JSON (image jobs).",
+        ),
+    ] = False,
     **provider_flags: Any,
 ) -> None:
     """Watch one or many jobs until they finish, then print their final state.
@@ -124,7 +169,13 @@ def watch(
         items=documents,
         rates=rates,
         settings=settings,
-        resume_options=given_options(ctx),
+        # The global options too (they work after the command), e.g. --ca-bundle.
+        resume_options=given_options(cast(typer.Context, ctx.find_root())) + given_options(ctx),
+        summary=summary,
+        junit=junit,
+        fail_fast=fail_fast,
+        download=download,
+        with_inpainting=with_inpainting,
     )
     raise typer.Exit(runtime_of(ctx).dispatch(request, run_watch))
 
@@ -170,7 +221,12 @@ def command() -> Callable[..., None]:
                     option.param,
                     Annotated[
                         str | None,
-                        typer.Option(option.flag, metavar=option.metavar, help=option.help),
+                        typer.Option(
+                            option.flag,
+                            metavar=option.metavar,
+                            help=option.help,
+                            autocompletion=option.complete,
+                        ),
                     ],
                 )
             )

@@ -16,15 +16,19 @@ class GetRequest:
     path of the command that runs in shell loops)."""
 
     __slots__ = (
+        "download",
         "exit_status",
         "items",
         "job_ids",
+        "junit",
         "output",
         "provider",
         "query",
         "retries",
         "settings",
+        "summary",
         "wide",
+        "with_inpainting",
     )
 
     def __init__(
@@ -39,6 +43,10 @@ class GetRequest:
         retries: int = 3,
         items: bool = True,
         wide: bool = False,
+        summary: str | None = None,
+        junit: str | None = None,
+        download: str | None = None,
+        with_inpainting: bool = False,
     ) -> None:
         self.provider = provider
         self.job_ids = [job_ids] if isinstance(job_ids, str) else list(job_ids)
@@ -49,6 +57,10 @@ class GetRequest:
         self.retries = retries
         self.items = items
         self.wide = wide  # keep the item columns whatever the terminal's width
+        self.summary = summary  # CI reports (batchstat/output/ci.py): Markdown, JUnit XML
+        self.junit = junit
+        self.download = download  # --download DIR: save the results (batchstat/download.py)
+        self.with_inpainting = with_inpainting  # and the extra result files
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
@@ -61,6 +73,8 @@ class GetRequest:
 
 
 def run_get(request: GetRequest, runtime: Runtime) -> int:
+    from batchstat.history import remember
+    from batchstat.output.ci import ReportedJob, Reports
     from batchstat.output.formats import Shown, write
     from batchstat.output.jsondoc import compile_query
 
@@ -82,12 +96,33 @@ def run_get(request: GetRequest, runtime: Runtime) -> int:
 
         raise UsageError(f"no {spec.id_metavar} given.", "Give one or more, or '-' for stdin.")
     query = compile_query(request.query)  # a typo is a usage error before any request
+    reports = Reports(runtime, "get", summary=request.summary, junit=request.junit)
+    reports.check()  # a report that cannot be written fails before any request
+    downloads = None
+    if request.download is not None or request.with_inpainting:  # checked before any request
+        from batchstat.download import GetDownloads, prepare
+
+        saving = prepare(
+            request.download, runtime, extras=request.with_inpainting, items=request.items,
+            retries=request.retries,
+        )  # fmt: skip
+        downloads = None if saving is None else GetDownloads(saving, runtime)
     settings = {**request.settings, **implied_settings(spec, references)}
     adapter = spec.build(runtime, settings, retries=request.retries)
+    # The ids asked for, for shell completion (batchstat/history.py; never fails).
+    asked = [(spec.name, job_id, None) for job_id, _ in references]
+    remember(runtime.env, asked, runtime.all_secrets)
     if request.job_ids != ["-"] and len(request.job_ids) == 1:  # one id: a document
-        record = adapter.get(references[0][0], items=request.items)
+        job_id = references[0][0]
+        try:
+            record = adapter.get(job_id, items=request.items)
+        except BatchstatError as err:  # the reports say it too (then the one error line)
+            reports.finish([ReportedJob.fetched(spec.name, job_id, err)], annotate=True)
+            raise
         write(request.output, [Shown(record)], runtime, query=query, many=False, wide=request.wide)
-        return finish_get(record, spec, runtime, exit_status=request.exit_status)
+        reports.finish([ReportedJob.fetched(spec.name, job_id, record)], annotate=True)
+        code = finish_get(record, spec, runtime, exit_status=request.exit_status)
+        return code if downloads is None else downloads.after_get([record], [code])[0]
 
     # Several: fetched concurrently, printed in the order given, the worst exit code.
     outcomes = _get_all(adapter, [job_id for job_id, _ in references], request, runtime)
@@ -96,6 +131,8 @@ def run_get(request: GetRequest, runtime: Runtime) -> int:
         request.output, [Shown(r) for r in records], runtime, query=query, many=True,
         wide=request.wide,
     )  # fmt: skip
+    jobs = zip((job_id for job_id, _ in references), outcomes, strict=True)
+    reports.finish([ReportedJob.fetched(spec.name, *job) for job in jobs], annotate=True)
     codes = []
     for outcome in outcomes:
         if isinstance(outcome, JobRecord):
@@ -104,6 +141,8 @@ def run_get(request: GetRequest, runtime: Runtime) -> int:
             hint = f" Hint: {outcome.hint}" if outcome.hint else ""
             runtime.say(f"error: {outcome.message}{hint}")
             codes.append(int(outcome.exit_code))
+    if downloads is not None:
+        codes = downloads.after_get(outcomes, codes)
     return worst(codes)
 
 

@@ -32,6 +32,13 @@ class WatchRequest:
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The options as given, to print a resume command that works when pasted.
     resume_options: list[str] = field(default_factory=list, compare=False)
+    # CI reports (batchstat/output/ci.py): Markdown summary and JUnit XML files.
+    summary: str | None = None
+    junit: str | None = None
+    fail_fast: bool = False  # stop at the first job that ends failed or cancelled
+    # --download DIR: each job's results the moment it ends (batchstat/download.py).
+    download: str | None = None
+    with_inpainting: bool = False  # and the extra result files
 
 
 def read_targets(texts: list[str], runtime: Runtime) -> list[str]:
@@ -80,6 +87,8 @@ def _settings(request: WatchRequest, targets: list[Any], name: str) -> dict[str,
 
 
 def run_watch(request: WatchRequest, runtime: Runtime) -> int:
+    from batchstat.history import remember
+    from batchstat.output.ci import ReportedJob, Reports
     from batchstat.output.formats import choose
     from batchstat.output.jsondoc import compile_query
     from batchstat.output.progress import LineLog, LiveView, NdjsonEvents, Observers
@@ -90,6 +99,17 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
     parsed = list(dict.fromkeys(parse_target(t) for t in read_targets(request.targets, runtime)))
     if not parsed:
         raise UsageError("no targets to watch.", f"Give {target_examples()}.")
+    reports = Reports(runtime, "watch", summary=request.summary, junit=request.junit)
+    reports.check()  # a report that cannot be written fails before the first request
+    downloads = None
+    if request.download is not None or request.with_inpainting:
+        from batchstat.download import WatchDownloads, prepare
+
+        saving = prepare(
+            request.download, runtime, extras=request.with_inpainting, items=request.items,
+            retries=3,
+        )  # fmt: skip
+        downloads = None if saving is None else WatchDownloads(saving, runtime, quiet=request.quiet)
     names = list(dict.fromkeys(t.provider for t in parsed))
     # Every provider's configuration is checked before the first request goes out.
     # retries=0: the watch loop owns retries (and honours Retry-After itself).
@@ -97,6 +117,8 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
         name: provider(name).build(runtime, _settings(request, parsed, name), retries=0)
         for name in names
     }
+    # The jobs asked for, for shell completion (batchstat/history.py; never fails).
+    remember(runtime.env, [(t.provider, t.id, t.label) for t in parsed], runtime.all_secrets)
     options = WatchOptions(
         interval=request.interval,
         timeout=request.timeout,
@@ -107,19 +129,27 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
             name: request.rates.get(name, spec.default_rate) for name, spec in PROVIDERS.items()
         },
         workers=runtime.watch_workers,
+        fail_fast=request.fail_fast,
     )
 
     observers = Observers()
     if fmt.streams:
         observers.append(NdjsonEvents(runtime, query))
-    if not request.quiet:
+    github = reports.log(quiet=request.quiet)  # on GitHub Actions: groups, annotations
+    if github is not None:
+        observers.append(github)
+    elif not request.quiet:
         observers.append(LiveView(runtime) if runtime.is_tty("stderr") else LineLog(runtime))
+    if downloads is not None:
+        downloads.attach(observers)  # a job's download starts the moment it ends
 
     engine = Watch(parsed, adapters, runtime, options, observers)
     observers.start(engine.jobs)
     interrupted: str | None = None
     try:
         code = engine.run()
+        if downloads is not None:
+            downloads.wait()  # the downloads still running (Ctrl-C stops them too)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         interrupted = "terminated" if isinstance(stop, Terminated) else "interrupted"
         code = ExitCode.TERMINATED if isinstance(stop, Terminated) else ExitCode.INTERRUPTED
@@ -127,8 +157,14 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
         observers.stop()
 
     unfinished = [job for job in engine.jobs if not job.done]
-    if interrupted or engine.timed_out:
-        why = interrupted or "timed out"
+    if engine.failed_fast is not None and unfinished:
+        record = engine.failed_fast.record
+        runtime.say(
+            f"fail-fast: {engine.failed_fast.target} ended {record.status if record else '-'}"
+            f" ({record.state if record else '-'}); not waiting for the other jobs."
+        )
+    if interrupted or engine.timed_out or (engine.failed_fast is not None and unfinished):
+        why = interrupted or ("timed out" if engine.timed_out else "fail-fast")
         for job in unfinished:
             last = job.record.status if job.record else "not polled yet"
             runtime.say(f"{why}: {job.target} is still {last}")
@@ -157,4 +193,7 @@ def run_watch(request: WatchRequest, runtime: Runtime) -> int:
             for job in engine.jobs
         ]
         fmt.write(shown, runtime, query, True, wide=request.wide)
+    reports.finish([ReportedJob.watched(job) for job in engine.jobs])
+    if downloads is not None:
+        code = downloads.finish(code)  # a failed download makes a success exit 7
     return code

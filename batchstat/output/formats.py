@@ -136,3 +136,25 @@ def write(
     wide: bool = False,
 ) -> None:
     choose(name, query).write(results, runtime, query, many, wide=wide)
+
+
+def write_listing(
+    name: str,
+    records: Sequence[JobRecord],
+    runtime: Runtime,
+    *,
+    query: Any = None,
+    wide: bool = False,
+) -> None:
+    """A list of jobs (``list``): in a table one row per job (``no jobs`` on stderr when
+    there are none); in JSON an array of their documents, in NDJSON one line each."""
+    fmt = choose(name, query)
+    if fmt.name == "table":
+        if not records:
+            runtime.say("no jobs")
+            return
+        from batchstat.output.table import print_job_list
+
+        print_job_list(list(records), runtime, wide=wide)
+        return
+    fmt.write([Shown(record) for record in records], runtime, query, True, wide=wide)

@@ -229,7 +229,7 @@ class LiveView(Observer):
             width=int(columns) if columns.isdigit() else None,
             height=int(lines) if lines.isdigit() else None,
             force_terminal=True,
-            no_color=bool(self.runtime.env.get("NO_COLOR")),
+            no_color=not self.runtime.color_on("stderr"),
             highlight=False,
             markup=False,  # ids and status words are text, never markup
             emoji=False,

@@ -12,7 +12,7 @@ import os
 from typing import IO, Any
 
 from batchstat.errors import redact
-from batchstat.model import JobRecord, JobState
+from batchstat.model import JobRecord, JobState, Summary
 from batchstat.providers import provider
 from batchstat.runtime import Runtime
 from batchstat.text import printable
@@ -140,12 +140,14 @@ def overview_lines(record: JobRecord, *, color: bool, width: int | None = None) 
         ("Created", [_cell(record.created)], " "),
         ("Updated", [_cell(record.updated)], " "),
         ("Summary", counts, "  "),
-        ("Characters charged", [_dash(s.characters_charged)], " "),
+        ("Characters charged", _charged(s), " "),
     ]
     if record.request_id:
         fields.append(("Request id", [_cell(record.request_id)], " "))
     if record.error:
         fields.append(("Error", format_error(record.error).split(" "), " "))
+        if record.error.get("hint"):
+            fields.append(("Hint", printable(record.error["hint"]).split(" "), " "))
     label_width = max(len(name) for name, _, _ in fields)
     title = f"{record.provider} job {_cell(record.id)}"
     if record.label:
@@ -169,6 +171,22 @@ def overview_lines(record: JobRecord, *, color: bool, width: int | None = None) 
     return lines
 
 
+def _charged(summary: Summary) -> list[str]:
+    """The job's total; the documents' own sum beside it when the two differ."""
+    job, documents = summary.characters_charged, summary.characters_charged_documents
+    if documents is None or documents == job:
+        return [_dash(job)]
+    return f"{_dash(job)} (job), {documents} (sum of the documents)".split(" ")
+
+
+def error_cell(error: dict[str, Any] | None) -> str:
+    """An error and its hint, in one cell."""
+    text = format_error(error)
+    if error and error.get("hint"):
+        text += f" Hint: {printable(error['hint'])}"
+    return text
+
+
 def item_rows(record: JobRecord) -> tuple[list[str], list[list[str]]]:
     """The item table: the provider's noun and its extra columns come from the registry."""
     spec = provider(record.provider)
@@ -182,7 +200,7 @@ def item_rows(record: JobRecord) -> tuple[list[str], list[list[str]]]:
         row += [
             _cell(item.source_url),
             _cell(item.result_url),
-            format_error(item.error),
+            error_cell(item.error),
         ]
         rows.append(row)
     return header, rows
@@ -234,6 +252,7 @@ def write_item_records(record: JobRecord, out: IO[str], *, color: bool, width: i
           result: -
           to:     fr
           error:  InvalidRequest: ... (inner: ...)
+          hint:   A file of the same name is already in the target container, ...
 
     URLs are never cut (their line may be wider); an error wraps under itself.
     """
@@ -257,6 +276,11 @@ def write_item_records(record: JobRecord, out: IO[str], *, color: bool, width: i
             if color:
                 lines = [_ANSI[False] + text + _RESET for text in lines]
             block.append(f"  {'error:'.ljust(label_width)} {lines[0]}")
+            block.extend(indent + text for text in lines[1:])
+        hint = printable(item.error["hint"]) if item.error and item.error.get("hint") else ""
+        if hint:
+            lines = wrap(hint.split(" "), max(16, width - len(indent)))
+            block.append(f"  {'hint:'.ljust(label_width)} {lines[0]}")
             block.extend(indent + text for text in lines[1:])
         chunk.append("\n".join(block) + "\n")
         if len(chunk) >= 200:
@@ -292,3 +316,82 @@ def print_jobs(records: list[JobRecord], runtime: Runtime, *, wide: bool = False
         if index:
             runtime.out.write("\n")
         print_job(record, runtime, wide=wide)
+
+
+def job_list_rows(records: list[JobRecord]) -> tuple[list[str], list[list[str]]]:
+    """The job list (``list``): one row per job, its error and hint last."""
+    nouns = {provider(record.provider).noun for record in records}
+    noun = nouns.pop() if len(nouns) == 1 else "item"
+    header = ["JOB", "STATUS", "CREATED", f"{noun.upper()}S", "FAILED", "ERROR"]
+    rows = [
+        [
+            _cell(record.id),
+            _cell(record.status),
+            _cell(record.created),
+            _cell(record.summary.total),
+            _cell(record.summary.failed),
+            error_cell(record.error),
+        ]
+        for record in records
+    ]
+    return header, rows
+
+
+def print_job_list(records: list[JobRecord], runtime: Runtime, *, wide: bool = False) -> None:
+    """The job list as aligned columns; on a terminal narrower than its widest row (and
+    without ``wide``), one block per job instead."""
+    color = runtime.color
+    width = None if wide else terminal_width(runtime)
+    out: Any = _Redacting(runtime.out, runtime.all_secrets)
+    header, rows = job_list_rows(records)
+    widths = [max(text_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    if width is not None and sum(widths) + 2 * (len(widths) - 1) > width:
+        _write_job_blocks(records, header, rows, out, color=color, width=width)
+        return
+    last = len(header) - 1
+
+    def line(cells: list[str], state: str | None = None) -> str:
+        parts = []
+        for index, text in enumerate(cells):
+            padded = text if index == last else _pad(text, widths[index])
+            if index == 1 and color and state is not None:
+                padded = _STATE_ANSI.get(state, "") + padded + _RESET
+            parts.append(padded)
+        return "  ".join(parts).rstrip() + "\n"
+
+    lines = [line(row, record.state) for record, row in zip(records, rows, strict=True)]
+    out.write(line(header) + "".join(lines))
+
+
+def _write_job_blocks(
+    records: list[JobRecord],
+    header: list[str],
+    rows: list[list[str]],
+    out: Any,
+    *,
+    color: bool,
+    width: int,
+) -> None:
+    """One block per job, for a terminal too narrow for the columns: a title line
+    (``job ID · STATUS (state)``), then ``created:``, ``documents:``, ``failed:`` and,
+    when the job has one, its ``error:`` and ``hint:``, wrapped under themselves."""
+    labels = [title.lower() + ":" for title in header[2:5]] + ["error:", "hint:"]
+    label_width = max(len(label) for label in labels)
+    indent = " " * (2 + label_width + 1)
+    for index, (record, row) in enumerate(zip(records, rows, strict=True)):
+        status = f"{row[1]} ({record.state})"
+        if color:
+            status = _STATE_ANSI.get(record.state, "") + status + _RESET
+        block = [f"job {row[0]} · {status}"]
+        for label, value in zip(labels[:3], row[2:5], strict=True):
+            block.append(f"  {label.ljust(label_width)} {value}")
+        error = record.error or {}
+        for label, value in (
+            ("error:", format_error(record.error)),
+            ("hint:", printable(error["hint"]) if error.get("hint") else ""),
+        ):
+            if value:
+                lines = wrap(value.split(" "), max(16, width - len(indent)))
+                block.append(f"  {label.ljust(label_width)} {lines[0]}")
+                block.extend(indent + text for text in lines[1:])
+        out.write(("\n" if index else "") + "\n".join(block) + "\n")

@@ -69,6 +69,7 @@ class ProviderSpec:
                   provider: ``(now, backoff delay) -> delay``; None keeps the backoff
     secret_env    environment variables holding its secrets: scrubbed from all output
                   of every command, whichever provider it talks to
+    sdk           the distributions of its SDK, whose versions ``--version`` prints
     """
 
     __slots__ = (
@@ -80,6 +81,7 @@ class ProviderSpec:
         "name",
         "noun",
         "retention",
+        "sdk",
         "secret_env",
         "throttle_wait",
         "title",
@@ -99,6 +101,7 @@ class ProviderSpec:
         default_rate: float = 0.0,
         throttle_wait: Callable[[float, float], float] | None = None,
         secret_env: tuple[str, ...] = (),
+        sdk: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.title = title
@@ -111,6 +114,7 @@ class ProviderSpec:
         self.default_rate = default_rate
         self.throttle_wait = throttle_wait
         self.secret_env = secret_env
+        self.sdk = sdk
 
     def __repr__(self) -> str:
         return f"ProviderSpec({self.name})"
@@ -208,6 +212,7 @@ register(
         default_rate=3.0,
         throttle_wait=until_next_minute,
         secret_env=("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"),
+        sdk=("aliyun-python-sdk-core",),
     )
 )
 register(
@@ -220,5 +225,6 @@ register(
         id_metavar="JOB_ID",
         item_columns=(("TO", "target_language"),),
         secret_env=("AZURE_DOCUMENT_TRANSLATION_KEY",),
+        sdk=("azure-ai-translation-document", "azure-core"),
     )
 )

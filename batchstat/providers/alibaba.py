@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchstat.bodies import array, bounded_body_hook, loads, malformed, mapping, text
 from batchstat.endpoints import (
@@ -39,6 +39,10 @@ from batchstat.providers.base import ProviderBase
 from batchstat.retry import call_with_retries, parse_retry_after
 from batchstat.runtime import Runtime
 from batchstat.text import printable, shorten
+
+if TYPE_CHECKING:
+    from batchstat.config import ProviderSettings
+    from batchstat.credentials import CliProfile
 
 API_VERSION = "2018-10-12"
 DEFAULT_REGION = "cn-hangzhou"
@@ -149,35 +153,132 @@ class AlibabaConfig:
     def from_env(
         cls, runtime: Runtime, *, region: str | None = None, endpoint: str | None = None
     ) -> AlibabaConfig:
-        env = runtime.env
-        region = region or env.get(ENV_REGION) or DEFAULT_REGION
+        """The settings from the flags, the environment, the batchstat profile and the
+        Alibaba Cloud CLI's profile, in that order (README, "Credentials and endpoints")."""
+        from batchstat.config import ProviderSettings
+
+        settings = ProviderSettings(runtime, "alibaba")
+        picked = settings.pick("region", flag=region, flag_name="--region", env=(ENV_REGION,))
+        given = settings.pick(
+            "endpoint", flag=endpoint, flag_name="--endpoint", env=(ENV_ENDPOINT,)
+        )
+        key_id, secret, token, cli = _access_key(runtime, settings)
+        if picked is None and cli is not None and cli.region_id:
+            picked = settings.record("region", cli.region_id, "cli", cli.origin)
+        if picked is None:
+            picked = settings.record("region", DEFAULT_REGION, "default", "default")
+        settings.finish()
+        region = picked.value
         if not _REGION_RE.match(region):
-            raise UsageError(f"--region: {region!r} is not a valid region id (e.g. cn-hangzhou).")
-        if region not in KNOWN_REGIONS and not endpoint and not env.get(ENV_ENDPOINT):
+            raise UsageError(
+                f"{picked.origin}: {region!r} is not a valid region id (e.g. cn-hangzhou)."
+            )
+        if region not in KNOWN_REGIONS and given is None:
             import difflib
 
             close = difflib.get_close_matches(region, KNOWN_REGIONS, n=1)
             raise UsageError(
-                f"--region: {shorten(region, 40)!r} is not a region of Alibaba Cloud machine "
-                "translation" + (f"; did you mean {close[0]!r}?" if close else "."),
+                f"{picked.origin}: {shorten(region, 40)!r} is not a region of Alibaba Cloud "
+                "machine translation" + (f"; did you mean {close[0]!r}?" if close else "."),
                 f"Use one of: {', '.join(KNOWN_REGIONS)}; or give the host with --endpoint.",
             )
-        if endpoint:
-            parsed = parse_endpoint(endpoint, source="--endpoint")
-        elif env.get(ENV_ENDPOINT):
-            parsed = parse_endpoint(env[ENV_ENDPOINT], source=ENV_ENDPOINT)
+        if given is not None:
+            parsed = parse_endpoint(given.value, source=given.origin)
         else:
             parsed = Endpoint("https", default_host(region), None)
-        key_id = env.get(ENV_KEY_ID, "").strip()
-        secret = runtime.secret(env.get(ENV_KEY_SECRET, "").strip())
-        token = runtime.secret(env.get(ENV_TOKEN, "").strip() or None)
-        missing = [name for name, v in ((ENV_KEY_ID, key_id), (ENV_KEY_SECRET, secret)) if not v]
-        if missing:
+            settings.record("endpoint", parsed.base_url, "derived", f"from the region {region}")
+        settings.auth_hint = (
+            f"Check the AccessKey ({settings.settings['access_key_id'].source}) and that "
+            "it may call alimt:GetTranslateImageBatchResult."
+        )
+        return cls(key_id, secret, token, region, parsed)
+
+
+# The keys of a profile's [profiles.NAME.alibaba] table that hold the AccessKey.
+_PROFILE_KEY_NAMES = ("access_key_id", "access_key_secret", "secret_file", "security_token")
+_ENV_KEY_NAMES = (
+    ("access_key_id", ENV_KEY_ID),
+    ("access_key_secret", ENV_KEY_SECRET),
+    ("security_token", ENV_TOKEN),
+)
+
+
+def _access_key(
+    runtime: Runtime, settings: ProviderSettings
+) -> tuple[str, str, str | None, CliProfile | None]:
+    """The AccessKey id, secret and STS token, all from the first source that has any of
+    them: the environment, the batchstat profile, the Alibaba Cloud CLI's profile (also
+    returned: its region applies when none is set). ``--secret-file`` (a flag) replaces
+    the secret of whichever source gives the id. Never a mix of two sources' pairs."""
+    settings.known(*_PROFILE_KEY_NAMES, "aliyun_profile")
+    flag_file = runtime.secret_file
+    env = {name: runtime.env.get(variable, "").strip() for name, variable in _ENV_KEY_NAMES}
+    cli = None
+    missing: list[str] = []
+    if any(env.values()):
+        for name, variable in _ENV_KEY_NAMES:
+            if env[name]:
+                settings.record(name, env[name], "env", variable)
+        missing = [variable for name, variable in _ENV_KEY_NAMES[:2] if not env[name]]
+    elif any(settings.table.get(name) for name in _PROFILE_KEY_NAMES):
+        label = settings.config.profile_label
+        for name in ("access_key_id", "security_token"):
+            value = settings.from_profile(name)
+            if value:
+                settings.record(name, value, "profile", label)
+        path = settings.profile_file("secret_file")
+        if path and settings.table.get("access_key_secret"):
             raise ConfigError(
-                f"missing Alibaba Cloud credentials: set {' and '.join(missing)}.",
-                f"Export {ENV_KEY_ID} and {ENV_KEY_SECRET} (and {ENV_TOKEN} for STS).",
+                f"{settings.config.where('secret_file', settings.section)}: give "
+                "access_key_secret "
+                "or secret_file, not both."
             )
-        return cls(key_id, secret or "", token, region, parsed)
+        if flag_file is None and path:
+            where = settings.config.where("secret_file", settings.section)
+            settings.secret_file("access_key_secret", path, "file", where)
+        elif flag_file is None:
+            value = settings.from_profile("access_key_secret", file_key="secret_file")
+            if value:
+                settings.record("access_key_secret", value, "profile", label)
+        missing = [
+            settings.config.where(name, settings.section)
+            for name in ("access_key_id", "access_key_secret")
+            if name not in settings.settings and not (name == "access_key_secret" and flag_file)
+        ]
+    else:
+        from batchstat import credentials
+
+        named = settings.pick("aliyun_profile", env=(credentials.ENV_CLI_PROFILE,))
+        origin = None
+        if named is not None:
+            origin = named.origin
+            if named.kind == "profile":
+                origin = settings.config.where("aliyun_profile", settings.section)
+        cli = credentials.read_cli_profile(runtime, named.value if named else None, origin)
+        if cli is not None:
+            settings.record("access_key_id", cli.access_key_id, "cli", cli.origin)
+            settings.record("access_key_secret", cli.access_key_secret, "cli", cli.origin)
+            if cli.token:
+                settings.record("security_token", cli.token, "cli", cli.origin)
+        else:
+            missing = [ENV_KEY_ID, ENV_KEY_SECRET]
+    if flag_file:
+        settings.secret_file("access_key_secret", flag_file, "flag", "--secret-file")
+        missing = [name for name in missing if name != ENV_KEY_SECRET]
+    if missing:
+        raise ConfigError(
+            f"missing Alibaba Cloud credentials: set {' and '.join(missing)}.",
+            f"Export {ENV_KEY_ID} and {ENV_KEY_SECRET} (and {ENV_TOKEN} for STS), or give "
+            "them in a batchstat profile, or configure the Alibaba Cloud CLI "
+            "('aliyun configure'); 'batchstat config show' shows what is found.",
+        )
+    token = settings.settings.get("security_token")
+    return (
+        settings.settings["access_key_id"].value,
+        settings.settings["access_key_secret"].value,
+        token.value if token is not None else None,
+        cli,
+    )
 
 
 def validate_task_id(task_id: str) -> str:
@@ -385,17 +486,21 @@ class AlibabaProvider(ProviderBase):
         text, kind = _BUSINESS_CODES.get(
             code, (str(payload.get("Message") or "unknown error"), "request")
         )
+        from batchstat.hints import hint_for
+
         rid = payload.get("RequestId")
         message = f"Alibaba Cloud error {code}: {text}" + (f" (request id {rid})" if rid else "")
+        hint = hint_for(code)
         if kind == "transient":
-            return TransientError(message + ".")
+            return TransientError(message + ".", hint)
         if kind == "auth":
             return AuthError(
                 message + ".",
-                "Activate Machine Translation for the account, "
+                hint
+                or "Activate Machine Translation for the account, "
                 "check its balance, or check the RAM user's permissions.",
             )
-        return UnavailableError(message + ".")
+        return UnavailableError(message + ".", hint)
 
     # -- public API ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from batchstat.bodies import (
@@ -55,9 +55,13 @@ from batchstat.retry import after_attempts, call_with_retries, parse_retry_after
 from batchstat.runtime import Runtime
 from batchstat.text import printable, shorten
 
+if TYPE_CHECKING:
+    from batchstat.config import ProviderSettings
+
 ENV_ENDPOINT = "AZURE_DOCUMENT_TRANSLATION_ENDPOINT"
 ENV_KEY = "AZURE_DOCUMENT_TRANSLATION_KEY"
 ENV_REGION = "AZURE_DOCUMENT_TRANSLATION_REGION"
+ENTRA_EXTRA = "pip install 'batchstat[entra]'"  # the optional extra with azure-identity
 SERVICE = "Azure"
 DEFAULT_API_VERSION = "2024-05-01"
 API_VERSIONS = ("2024-05-01", "2026-03-01")
@@ -85,13 +89,21 @@ _TIMESTAMP_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\
 
 
 class AzureConfig:
-    __slots__ = ("api_version", "endpoint", "key", "region")
+    __slots__ = ("api_version", "endpoint", "key", "region", "token_credential")
 
-    def __init__(self, endpoint: Endpoint, key: str, region: str | None, api_version: str) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        key: str,
+        region: str | None,
+        api_version: str,
+        token_credential: Any = None,
+    ) -> None:
         self.endpoint = endpoint
-        self.key = key
+        self.key = key  # "": Microsoft Entra ID, through token_credential
         self.region = region
         self.api_version = api_version
+        self.token_credential = token_credential
 
     def __repr__(self) -> str:  # never the key
         return f"AzureConfig({self.endpoint.base_url}, {self.api_version})"
@@ -104,47 +116,112 @@ class AzureConfig:
         endpoint: str | None = None,
         api_version: str | None = None,
         reference_endpoint: str | None = None,
+        region: str | None = None,
     ) -> AzureConfig:
-        """``reference_endpoint``: the endpoint of a job URL given as the target; used when
-        none is configured, refused when the configured one is another host (the key goes
-        only where the user pointed it)."""
-        env = runtime.env
-        version = api_version or DEFAULT_API_VERSION
-        if version not in API_VERSIONS:
+        """The settings from the flags, the environment and the batchstat profile, in
+        that order (README, "Credentials and endpoints"); without a key, Microsoft Entra
+        ID. ``reference_endpoint``: the endpoint of a job URL given as the target; used
+        when none is configured, refused when the configured one is another host (the
+        key goes only where the user pointed it)."""
+        from batchstat.config import ProviderSettings
+
+        settings = ProviderSettings(runtime, "azure")
+        version = settings.pick(
+            "api_version", flag=api_version, flag_name="--api-version", default=DEFAULT_API_VERSION
+        )
+        assert version is not None
+        if version.value not in API_VERSIONS:
             raise UsageError(
-                f"--api-version: {version!r} is not supported.",
+                f"{version.origin}: {version.value!r} is not supported.",
                 f"Use one of: {', '.join(API_VERSIONS)}.",
             )
-        source, value = (
-            ("--endpoint", endpoint) if endpoint else (ENV_ENDPOINT, env.get(ENV_ENDPOINT))
+        given = settings.pick(
+            "endpoint", flag=endpoint, flag_name="--endpoint", env=(ENV_ENDPOINT,)
         )
-        if reference_endpoint and not value:
-            source, value = "the job URL", reference_endpoint
-        key = runtime.secret(env.get(ENV_KEY, "").strip())
-        missing = [name for name, v in ((ENV_ENDPOINT, value), (ENV_KEY, key)) if not v]
-        if missing:
+        if given is None and reference_endpoint:
+            given = settings.record("endpoint", reference_endpoint, "derived", "the job URL")
+        key = _key(runtime, settings)
+        picked_region = settings.pick(
+            "region", flag=region, flag_name="--region", env=(ENV_REGION,)
+        )
+        settings.finish()
+        entra = f"without a key, sign in with Microsoft Entra ID ({ENTRA_EXTRA})"
+        if given is None:
             raise ConfigError(
-                f"missing Azure Document Translation settings: set {' and '.join(missing)}.",
+                f"missing Azure Document Translation settings: set {ENV_ENDPOINT}"
+                + ("" if key else f" and {ENV_KEY}")
+                + ".",
                 f"Export {ENV_ENDPOINT} (your resource's custom-domain endpoint, or use "
-                f"--endpoint) and {ENV_KEY}.",
+                f"--endpoint) and {ENV_KEY} (or --key-file; {entra}).",
             )
-        assert value is not None
         # The SDK appends /translator itself; a copied ".../translator" would double it.
-        trimmed = value.strip().rstrip("/")
+        trimmed = given.value.strip().rstrip("/")
         if trimmed.lower().endswith("/translator"):
             trimmed = trimmed[: -len("/translator")]
-        parsed = parse_endpoint(trimmed, source=source)
+        parsed = parse_endpoint(trimmed, source=given.origin)
         if reference_endpoint:
-            given = parse_endpoint(reference_endpoint, source="the job URL")
-            if given.netloc.lower() != parsed.netloc.lower() or given.scheme != parsed.scheme:
+            ref = parse_endpoint(reference_endpoint, source="the job URL")
+            if ref.netloc.lower() != parsed.netloc.lower() or ref.scheme != parsed.scheme:
                 raise ConfigError(
-                    f"the job URL is on {given.base_url}, but the endpoint from {source} is "
+                    f"the job URL is on {ref.base_url}, but the endpoint from {given.origin} is "
                     f"{parsed.base_url}; batchstat sends the key only to the endpoint "
                     "you configured.",
-                    f"Give the job id instead, or point {source} at {given.base_url}.",
+                    f"Give the job id instead, or point {given.origin} at {ref.base_url}.",
                 )
-        region = env.get(ENV_REGION, "").strip() or None
-        return cls(parsed, key or "", region, version)
+        token_credential = None
+        if key is None:
+            from batchstat import credentials
+
+            settings.auth_hint = (
+                "Sign in ('az login'), or set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+                "AZURE_CLIENT_SECRET, or use a managed identity; the identity needs the "
+                "'Cognitive Services User' role on the resource. Or give a key: "
+                f"{ENV_KEY} or --key-file."
+            )
+            token_credential = credentials.entra_credential(
+                runtime,
+                missing=f"missing Azure Document Translation key: set {ENV_KEY}.",
+                hint=f"Or give the key with --key-file, or a profile; {entra}.",
+                failed_hint=settings.auth_hint,
+            )
+            settings.record(
+                "auth", "Microsoft Entra ID (DefaultAzureCredential)", "derived", "no key given"
+            )
+        else:
+            source = settings.settings["key"].source
+            settings.auth_hint = (
+                f"Check the key ({source}) and that it belongs to {parsed.base_url}."
+            )
+        return cls(
+            parsed,
+            key or "",
+            picked_region.value if picked_region else None,
+            version.value,
+            token_credential,
+        )
+
+
+def _key(runtime: Runtime, settings: ProviderSettings) -> str | None:
+    """The key: --key-file, the environment, the profile's key_file or key; else None."""
+    settings.known("key", "key_file")
+    if runtime.key_file:
+        return settings.secret_file("key", runtime.key_file, "flag", "--key-file").value
+    value = runtime.env.get(ENV_KEY, "").strip()
+    if value:
+        return settings.record("key", value, "env", ENV_KEY).value
+    path = settings.profile_file("key_file")
+    if path and settings.table.get("key"):
+        raise ConfigError(
+            f"{settings.config.where('key_file', settings.section)}: give key or key_file, "
+            "not both."
+        )
+    if path:
+        where = settings.config.where("key_file", settings.section)
+        return settings.secret_file("key", path, "file", where).value
+    inline = settings.from_profile("key", file_key="key_file")
+    if inline:
+        return settings.record("key", inline, "profile", settings.config.profile_label).value
+    return None
 
 
 def validate_job_id(job_id: str) -> str:
@@ -186,6 +263,7 @@ def build(runtime: Runtime, settings: Mapping[str, Any], *, retries: int) -> Azu
         endpoint=settings.get("endpoint"),
         api_version=settings.get("api_version"),
         reference_endpoint=settings.get("reference_endpoint"),
+        region=settings.get("region"),
     )
     return AzureProvider(config, runtime, retries=retries)
 
@@ -220,13 +298,25 @@ class AzureProvider(ProviderBase):
                 retry_backoff_factor=0.8,
                 retry_backoff_max=30,
             )
+            credential: Any
+            auth: dict[str, Any] = {}
+            if self.config.key:
+                credential = AzureKeyCredential(self.config.key)
+            else:  # Microsoft Entra ID: a bearer token (over http only to loopback hosts)
+                from batchstat.credentials import bearer_policy
+
+                credential = self.config.token_credential
+                auth["authentication_policy"] = bearer_policy(
+                    credential, allow_http=self.config.endpoint.scheme == "http"
+                )
             self._client = DocumentTranslationClient(
                 self.config.endpoint.base_url,
-                AzureKeyCredential(self.config.key),
+                credential,
                 api_version=self.config.api_version,
                 retry_policy=policy,
                 # Never follow a redirect: azure-core would resend the key to its target.
                 permit_redirects=False,
+                **auth,
                 **self._transport_settings(),
             )
         return self._client
@@ -508,6 +598,153 @@ class AzureProvider(ProviderBase):
         except AzureError as err:
             raise self._translate_errors(err, "(new)") from None
 
+    # -- listing jobs (``batchstat azure list``) ----------------------------------------
+
+    def list_jobs(
+        self,
+        *,
+        statuses: list[str] | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        top: int | None = None,
+    ) -> list[JobRecord]:
+        """The resource's jobs, newest first, every page (``GET /document/batches``),
+        filtered by the service: ``statuses`` (status words, any case, commas allowed),
+        created between ``created_after`` and ``created_before`` (epoch seconds), at
+        most ``top``. Records without documents. Retried as :meth:`get` is."""
+        wanted = job_statuses(statuses or [])  # a usage error before any request
+
+        def attempt() -> list[JobRecord]:
+            from azure.core.exceptions import AzureError
+
+            records: list[JobRecord] = []
+            try:
+                for record in self._listed_jobs(wanted, created_after, created_before, top):
+                    records.append(record)
+                    if top is not None and len(records) >= top:  # whatever the server does
+                        break
+            except AzureError as err:
+                failure = self._translate_errors(err, "(list)")
+                if isinstance(failure, NotFoundError):
+                    raise NotFoundError(
+                        f"Azure has no translation jobs to list at {self.config.endpoint.base_url} "
+                        "(HTTP 404).",
+                        "Check that the endpoint is the resource's custom-domain endpoint.",
+                    ) from None
+                if isinstance(failure, TransientError) and not isinstance(failure, MalformedError):
+                    raise UnavailableError(failure.message, failure.hint) from None  # retried
+                raise failure from None
+            except ValueError:  # the SDK parses the body before handing it over: not JSON
+                raise MalformedError("Azure answered with a body that is not JSON.") from None
+            return records
+
+        return call_with_retries(
+            attempt,
+            retries=self.retries,
+            sleep=self.runtime.sleep,
+            rng=self.runtime.rng,
+            on_retry=lambda _err, delay: self._announce_wait(delay),
+        )
+
+    def _listed_jobs(
+        self,
+        statuses: list[str],
+        created_after: float | None,
+        created_before: float | None,
+        top: int | None,
+    ) -> Iterator[JobRecord]:
+        """The jobs page by page: the first page through the SDK (its filters and
+        order), the next ones by their links, pinned to our host and api-version."""
+        from datetime import datetime, timezone
+
+        from azure.core.rest import HttpRequest
+
+        def moment(epoch: float | None) -> datetime | None:
+            return None if epoch is None else datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+        client = self._translation_client()
+        responses: list[Any] = []  # every attempt's answer (retried ones too): read the last
+        pager = client.list_translation_statuses(
+            statuses=statuses or None,
+            created_after=moment(created_after),
+            created_before=moment(created_before),
+            top=top,
+            order_by=["createdDateTimeUtc desc"],
+            maxpagesize=min(PAGE_SIZE, top) if top else PAGE_SIZE,
+            raw_response_hook=lambda pipeline_response: responses.append(
+                pipeline_response.http_response
+            ),
+            **self._call_kwargs(),
+        )
+        try:
+            for _ in next(pager.by_page(), iter(())):
+                pass
+        except (AttributeError, TypeError, KeyError):
+            # The SDK's models read the page as an object with a list: not this one.
+            raise malformed(SERVICE, "the jobs page is not of the documented shape") from None
+        page: Any = loads(responses[-1].text(), SERVICE) if responses else {"value": []}
+        seen: set[str] = set()
+        limit = max_pages(self.runtime.env)
+        while True:
+            page = mapping(page, "the jobs page", SERVICE)
+            for raw in array(page.get("value"), "value", SERVICE):
+                raw = mapping(raw, "a job status", SERVICE)
+                # "translationId" in the published examples; "id" in the schema.
+                job_id = text(raw.get("id") or raw.get("translationId"), "a job's id", SERVICE)
+                if job_id is None:
+                    raise malformed(SERVICE, "a listed job has no id")
+                yield normalize(raw, None, job_id)
+            link = text(page.get("nextLink") or page.get("@nextLink"), "nextLink", SERVICE)
+            if not link:
+                return
+            url = self._safe_next_link(link)
+            if url in seen:
+                raise UnavailableError("Azure returned a next-page link that loops; stopping.")
+            if len(seen) + 1 >= limit:
+                raise UnavailableError(
+                    f"Azure listed more than {limit:,} pages of jobs; stopped following its "
+                    "next links.",
+                    f"List fewer (--top, --since, --status), or raise the bound with "
+                    f"{ENV_MAX_PAGES}.",
+                )
+            seen.add(url)
+            response = client.send_request(HttpRequest("GET", url), **self._call_kwargs())
+            if response.status_code != 200:
+                response.raise_for_status()
+            page = loads(response.text(), SERVICE)
+
+
+_STATUS_WORDS = {
+    "notstarted": "NotStarted",
+    "running": "Running",
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+    "canceled": "Cancelled",
+    "cancelling": "Cancelling",
+    "canceling": "Cancelling",
+    "validationfailed": "ValidationFailed",
+}
+LIST_STATUSES = tuple(dict.fromkeys(_STATUS_WORDS.values()))
+
+
+def job_statuses(texts: list[str]) -> list[str]:
+    """Status words as the service spells them (any case, ``Canceled`` too, comma lists),
+    each once; a :class:`UsageError` for any other word."""
+    words: list[str] = []
+    for part in (p.strip() for t in texts for p in t.split(",")):
+        if not part:
+            continue
+        word = _STATUS_WORDS.get(part.lower())
+        if word is None:
+            raise UsageError(
+                f"--status: {shorten(part, 40)!r} is not a job status.",
+                f"Use one or more of: {', '.join(LIST_STATUSES)}.",
+            )
+        if word not in words:
+            words.append(word)
+    return words
+
 
 def not_found(job_id: str, err: Any) -> JobRecord:
     """The record of a job the service does not know (HTTP 404), with its error body."""
@@ -640,11 +877,14 @@ def normalize(raw: Any, items: list[Item] | None, job_id: str) -> JobRecord:
         return count(counts.get(key), f"summary.{key}", SERVICE)
 
     charged = number("totalCharacterCharged")
-    if items is not None and not charged:
+    # The documents' own sum, when listed: shown beside the job total when they differ.
+    per_doc = None
+    if items is not None:
+        charges = [c for i in items if (c := i.extra.get("characters_charged")) is not None]
+        per_doc = sum(charges) if charges else None
+    if per_doc and not charged:
         # The job total can read 0 while documents report their own charges.
-        per_doc = sum(i.extra.get("characters_charged") or 0 for i in items)
-        if per_doc:
-            charged = per_doc
+        charged = per_doc
     summary = Summary(
         total=number("total"),
         succeeded=number("success"),
@@ -653,6 +893,7 @@ def normalize(raw: Any, items: list[Item] | None, job_id: str) -> JobRecord:
         pending=number("notYetStarted"),
         cancelled=number("cancelled"),
         characters_charged=charged,
+        characters_charged_documents=per_doc,
     )
     state: State = _STATES.get(status.lower(), JobState.RUNNING)
     if state == JobState.SUCCEEDED and (summary.failed or 0) > 0:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from batchstat.emulator import AlibabaImage, Fault, Stage
+from batchstat.hints import CODE_HINTS
 
 
 def images(ok: int, failed: int = 0) -> list[AlibabaImage]:
@@ -75,6 +76,7 @@ def test_finished_job_lists_every_image_with_urls(cli, emulator):
         "pending": 0,
         "cancelled": 0,
         "characters_charged": None,
+        "characters_charged_documents": None,
     }
     first = doc["items"][0]
     assert first["source_url"] == "https://img.example.com/ok-0.png"
@@ -91,7 +93,11 @@ def test_partial_failure_is_reported_and_exit_status_says_so(cli, emulator):
     assert doc["state"] == "partially_succeeded"
     assert doc["summary"]["failed"] == 1 and doc["summary"]["succeeded"] == 2
     bad = next(item for item in doc["items"] if not item["ok"])
-    assert bad["error"] == {"code": 107, "message": "An error occurred while translating."}
+    assert bad["error"] == {
+        "code": 107,
+        "message": "An error occurred while translating.",
+        "hint": CODE_HINTS["107"],
+    }
     assert cli("alibaba", "get", task, "--exit-status").code == 3
 
 

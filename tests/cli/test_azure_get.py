@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from batchstat.emulator import AzureDocument, Fault, Stage
+from batchstat.hints import CODE_HINTS, STATUS_HINTS
 
 ERROR = {
     "code": "InvalidRequest",
@@ -92,6 +93,7 @@ def test_validation_failed_keeps_error_and_inner_error(cli, emulator):
             "target": None,
             "inner_error": None,
         },
+        "hint": STATUS_HINTS["ValidationFailed"] + " " + CODE_HINTS["InvalidDocumentAccessLevel"],
     }
     table = cli("azure", "get", job)
     assert "InvalidDocumentAccessLevel" in table.stdout

@@ -55,10 +55,16 @@ def test_azure_get_flags():
         "summary",
         "--retries",
         "5",
+        "--region",
+        "westus2",
     ) == GetRequest(
         "azure",
         JOB,
-        settings={"endpoint": "https://res.example.com", "api_version": "2026-03-01"},
+        settings={
+            "endpoint": "https://res.example.com",
+            "api_version": "2026-03-01",
+            "region": "westus2",
+        },
         query="summary",
         retries=5,
         items=False,
@@ -71,7 +77,7 @@ def test_watch_defaults():
         targets=[f"azure:{JOB}"],
         settings={
             "alibaba": {"endpoint": None, "region": None},
-            "azure": {"endpoint": None, "api_version": None},
+            "azure": {"endpoint": None, "api_version": None, "region": None},
         },
     )
 
@@ -102,6 +108,8 @@ def test_watch_flags_reach_each_provider():
         "https://res.example.com",
         "--api-version",
         "2026-03-01",
+        "--azure-region",
+        "westus2",
         "--alibaba-rate",
         "1.5",
         "--azure-rate",
@@ -119,7 +127,11 @@ def test_watch_flags_reach_each_provider():
         rates={"alibaba": 1.5, "azure": 0.0},
         settings={
             "alibaba": {"endpoint": "http://127.0.0.1:9", "region": "ap-southeast-1"},
-            "azure": {"endpoint": "https://res.example.com", "api_version": "2026-03-01"},
+            "azure": {
+                "endpoint": "https://res.example.com",
+                "api_version": "2026-03-01",
+                "region": "westus2",
+            },
         },
     )
 

@@ -23,6 +23,7 @@ import pytest
 from server import ReplayServer, reply_headers
 
 from batchstat.cli import run
+from batchstat.hints import CODE_HINTS
 from batchstat.runtime import Runtime
 
 DATA = Path(__file__).parent / "data"
@@ -112,6 +113,7 @@ SPEC_SUMMARY = {
     "pending": 0,
     "cancelled": 0,
     "characters_charged": 0,
+    "characters_charged_documents": 0,
 }
 SPEC_ITEM = {
     "status": "Running",
@@ -204,7 +206,11 @@ CASES: dict[str, Case] = {
             "terminal": True,
             "created": "2021-03-23T07:03:30.013631Z",
             "updated": "2021-03-26T01:00:00Z",
-            "summary": {**SPEC_SUMMARY, "characters_charged": 1000},
+            "summary": {
+                **SPEC_SUMMARY,
+                "characters_charged": 1000,
+                "characters_charged_documents": None,  # no documents listed
+            },
             "error": None,
             "request_id": None,
             "items": None,
@@ -231,6 +237,7 @@ CASES: dict[str, Case] = {
                 "pending": 0,
                 "cancelled": 0,
                 "characters_charged": 17,
+                "characters_charged_documents": 17,
             },
             "error": None,
             "request_id": "592d4963-52af-40e7-8e95-ec57835a87d3",
@@ -273,6 +280,7 @@ CASES: dict[str, Case] = {
                 "pending": 0,
                 "cancelled": 0,
                 "characters_charged": 27,
+                "characters_charged_documents": 27,
             },
             "error": None,
             "request_id": "0d60de94-8539-4328-b1dc-025878e4ea34",
@@ -306,6 +314,7 @@ CASES: dict[str, Case] = {
                         "target": None,
                         "inner_error": None,
                     },
+                    "hint": CODE_HINTS["TargetFileAlreadyExists"],
                 },
                 "target_language": "es",
                 "progress": 0,
@@ -476,6 +485,7 @@ def test_alibaba_published_response_demo(replay: ReplayServer) -> None:
         "pending": 0,
         "cancelled": 0,
         "characters_charged": None,
+        "characters_charged_documents": None,
     }
     assert doc["items"] == [
         {

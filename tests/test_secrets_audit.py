@@ -251,7 +251,16 @@ def seed(emulator: Emulator) -> tuple[str, str]:
 
 def every_command(audit: Audit, task: str, job: str, env: dict[str, str], tag: str) -> None:
     """get (table, json, ndjson, --query raw, --debug) on both clouds, and watch (table,
-    json, ndjson, -q, --debug)."""
+    json, ndjson, -q, --debug); with downloads and every CI report (files in the working
+    directory, which the audit reads); config show and doctor."""
+    reports = ["--download", "results", "--summary", "summary.md", "--junit", "junit.xml"]
+    ci_env = {**env, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": "step-summary.md"}
+    for argv in (["alibaba", "get", task], ["azure", "get", job]):
+        audit(*argv, *reports, env=ci_env, label=f"{tag}: {' '.join(argv)} + reports")
+    full = ["watch", f"alibaba:{task}=a", f"azure:{job}=b", *reports, "--interval", "1s"]
+    audit(*full, env=ci_env, label=f"{tag}: {' '.join(full)}")
+    for argv in (["config", "show"], ["config", "show", "-o", "json"], ["config", "doctor"]):
+        audit(*argv, env=env, label=f"{tag}: {' '.join(argv)}")
     for debug in ([], ["--debug"]):
         for output in (["-o", "table"], ["-o", "json"], ["-o", "ndjson"], ["--query", "raw"]):
             for argv in (["alibaba", "get", task], ["azure", "get", job]):
@@ -271,6 +280,9 @@ def test_every_command_succeeds_without_leaking(
     env = audit.env(**(PERMANENT if credentials == "permanent" else STS))
     every_command(audit, task, job, env, credentials)
     assert {r.code for r in audit.runs} == {0, 3}, [(r.label, r.code, r.stderr) for r in audit.runs]
+    written = {p.name for p in (audit.home / "cwd").rglob("*") if p.is_file()}
+    assert {"summary.md", "junit.xml", "step-summary.md", "manifest.json"} <= written, written
+    assert len([n for n in written if n.endswith((".png", ".docx"))]) >= 2  # the downloads
     assert audit.signatures(), "the emulator received no signed request"
     if credentials == "sts":
         assert any(r.params.get("SecurityToken") == STS_TOKEN for r in audit.main.requests)

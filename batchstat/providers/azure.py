@@ -375,9 +375,22 @@ class AzureProvider(ProviderBase):
         if isinstance(err, ClientAuthenticationError) or (
             isinstance(err, HttpResponseError) and err.status_code in (401, 403)
         ):
+            if self.config.key:
+                what, hint = (
+                    "key",
+                    (f"Check {ENV_KEY} and that it belongs to the resource at this endpoint."),
+                )
+            else:
+                what, hint = (
+                    "Microsoft Entra ID token",
+                    (
+                        "Give the signed-in identity the 'Cognitive Services User' role on the "
+                        "resource, and check that the endpoint is its custom-domain endpoint."
+                    ),
+                )
             return AuthError(
-                f"Azure refused the key for {base} (HTTP {getattr(err, 'status_code', 401)}).",
-                f"Check {ENV_KEY} and that it belongs to the resource at this endpoint.",
+                f"Azure refused the {what} for {base} (HTTP {getattr(err, 'status_code', 401)}).",
+                hint,
             )
         if isinstance(err, ResourceNotFoundError) or (
             isinstance(err, HttpResponseError) and err.status_code == 404

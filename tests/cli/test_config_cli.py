@@ -545,3 +545,13 @@ def test_no_secret_from_any_source_reaches_any_output(cli, home, emulator, entra
     assert any("****" in r.stdout for r in runs)
     for result in runs:
         assert_no_secret(result, *secrets)
+
+
+def test_a_refused_entra_token_says_what_to_fix(cli, emulator, entra):
+    job = emulator.azure.add_job(["https://s.example.com/a.docx"], stages=[Stage("Succeeded")])
+    entra.token = "a-token-the-resource-does-not-accept"
+    result = cli("azure", "get", job, "--retries", "0", env={AZ_KEY: None})
+    assert result.code == 5
+    [line] = result.stderr.splitlines()
+    assert "refused the Microsoft Entra ID token" in line and "Cognitive Services User" in line
+    assert AZ_KEY not in line

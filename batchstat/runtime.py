@@ -129,8 +129,11 @@ class Runtime:
             pass
 
     def scrub(self, text: str) -> str:
-        """One line of ``text``, printable and without the secrets in use."""
-        return printable(redact(text, self.all_secrets))
+        """One line of ``text``, printable and without the secrets in use. ``##[`` is
+        broken up: GitHub's runner reads its older workflow commands (``##[error]``)
+        anywhere in a log line, and a server's text must not give the runner orders."""
+        line = printable(redact(text, self.all_secrets))
+        return line.replace("##[", "# #[") if "##[" in line else line
 
     @property
     def out(self) -> IO[str]:

@@ -110,3 +110,17 @@ def test_error_lines_from_a_server_message_are_one_clean_line(cli, emulator):
     assert result.code in (5, 7)
     assert_clean(result.stderr)
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+
+
+def test_server_text_cannot_give_the_github_runner_orders(cli, emulator):
+    from batchstat.emulator import Fault
+
+    task = emulator.alibaba.add_job(["https://img.example.com/a.png"])
+    body = '{"Code": "999", "Message": "##[error]pwned ::add-mask::x", "RequestId": "r"}'
+    emulator.faults.add(Fault(provider="alibaba", kind="body", body=body, times=5))
+    result = cli("alibaba", "get", task, "--retries", "0", env={"GITHUB_ACTIONS": "true"})
+    assert result.code == 7
+    assert "##[" not in result.stderr  # the old command form, read anywhere in a line
+    # Workflow commands are read at the start of a line: only batchstat's own annotation.
+    commands = [line for line in result.stderr.splitlines() if line.startswith("::")]
+    assert len(commands) == 1 and commands[0].startswith("::error title=batchstat")

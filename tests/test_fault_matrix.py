@@ -12,8 +12,8 @@ Every row ends one of two ways, as a user sees it:
   not-found document.
 
 A row marked ``bug`` states the promised behaviour and runs as a strict xfail until the
-code keeps the promise. Result downloads are not in the matrix yet: the command does not
-exist.
+code keeps the promise. Result downloads (``get --download``) have their own rows,
+``DOWNLOAD_MATRIX``: faults on the result file, the status answers clean.
 """
 
 from __future__ import annotations
@@ -452,6 +452,109 @@ def test_fault(row: Row, cli, emulator, clock, monkeypatch):
         assert document["watch_error"]["exit_code"] == expect.code
 
 
+# -- result downloads (`get --download DIR`) ------------------------------------------------------
+#
+# The fault is on the result file only (the emulator's `/files/...`, the blob or OSS host of a
+# real cloud): the job's status answers are clean. "Recovers" here means exit 0, the file
+# saved whole and matching the manifest's SHA-256; a failure is exit 7 with one line naming
+# the file, and the manifest records it.
+
+
+@dataclass(frozen=True)
+class DownloadRow:
+    fault: str  # the README's words
+    provider: str
+    faults: tuple[Fault, ...]  # `path` is filled with the result file's path
+    expect: Recovers | Fails
+
+
+def on_file(kind: str | int, times: int = 1, **options: Any) -> tuple[Fault, ...]:
+    if isinstance(kind, int):
+        return (Fault(kind="http", status=kind, times=times, path_contains="{path}", **options),)
+    return (Fault(kind=kind, times=times, path_contains="{path}", **options),)
+
+
+EXPIRED = Fails(7, "expired", 1)
+DOWNLOAD_FAILS = Fails(7, "after 4 attempt(s)", 4)
+DOWNLOAD_MATRIX: list[DownloadRow] = [
+    DownloadRow(fault, provider, faults, expect)
+    for provider in ("alibaba", "azure")
+    for fault, faults, expect in [
+        ("429, Retry-After: 7", on_file(429, retry_after="7"), Recovers(wait=7)),
+        ("500", on_file(500), OK),
+        ("502 with an HTML page", on_file("html", status=502), OK),
+        ("503", on_file(503), OK),
+        ("a connection reset mid-body", on_file("reset"), OK),
+        ("a truncated body", on_file("truncate"), OK),
+        ("a connection dropped", on_file("drop"), OK),
+        ("503 on every attempt", on_file(503, times=EVERY), DOWNLOAD_FAILS),
+        ("a reset on every attempt", on_file("reset", times=EVERY), DOWNLOAD_FAILS),
+        (
+            "403 (an expired or unsigned URL)",
+            on_file(403, times=EVERY),
+            EXPIRED if provider == "alibaba" else Fails(7, "refused the result URL", 1),
+        ),
+        (
+            "404",
+            on_file(404, times=EVERY),
+            EXPIRED if provider == "alibaba" else Fails(7, "HTTP 404", 1),
+        ),
+    ]
+]
+
+
+def download_row_id(row: DownloadRow) -> str:
+    words = re.sub(r"[^a-z0-9.]+", "-", row.fault.lower()).strip("-")
+    return f"{row.provider}-download-{words}"
+
+
+def result_path(cli, provider: str, job: str) -> str:
+    """The path of the job's one result file on the emulator."""
+    document = json.loads(cli(provider, "get", job, "-o", "json").stdout)
+    url = document["items"][0]["result_url"]
+    return "/" + url.split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "row", [pytest.param(row, id=download_row_id(row)) for row in DOWNLOAD_MATRIX]
+)
+def test_download_fault(row: DownloadRow, cli, emulator, tmp_path):
+    import hashlib
+
+    job = seed_job(emulator, row.provider)
+    path = result_path(cli, row.provider, job)
+    for fault in row.faults:
+        emulator.faults.add(replace(fault, path_contains=path))
+    folder = tmp_path / "results"
+    result = cli(row.provider, "get", job, "--download", str(folder), "-o", "json")
+
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert all(0 <= sleep <= MAX_RETRY_AFTER for sleep in result.sleeps), result.sleeps
+    fetches = [r for r in emulator.requests if r.path == path]
+    assert any(r.fault for r in fetches), "the fault was never served"
+    [job_folder] = [p for p in (folder / row.provider).iterdir() if p.is_dir()]
+    manifest = json.loads((job_folder / "manifest.json").read_text())
+    [entry] = [e for e in manifest["files"] if e.get("result_url")]
+    leftovers = [p.name for p in job_folder.iterdir() if p.name.startswith(".")]
+    assert leftovers == [], leftovers  # never a partial file under any name
+    expect = row.expect
+    if isinstance(expect, Recovers):
+        assert result.code == 0, result.stderr
+        assert not [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        saved = job_folder / entry["file"]
+        assert hashlib.sha256(saved.read_bytes()).hexdigest() == entry["sha256"]
+        assert len(fetches) == expect.requests, [(r.status, r.fault) for r in fetches]
+        if expect.wait is not None:
+            assert result.sleeps[0] >= float(expect.wait) - 1.0, result.sleeps
+        return
+    assert result.code == expect.code, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and expect.words.lower() in lines[0].lower(), result.stderr
+    assert len(fetches) == expect.requests, [(r.status, r.fault) for r in fetches]
+    assert entry.get("error") and entry.get("file") is None
+    assert [p.name for p in job_folder.iterdir()] == ["manifest.json"]  # nothing half-saved
+
+
 # -- the README table ---------------------------------------------------------------------------
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -467,6 +570,13 @@ def readme_table() -> str:
     for (fault, provider), by_command in cells.items():
         title = PROVIDER_TITLES[provider]
         lines.append(f"| {fault} | {title} | {by_command['get']} | {by_command['watch']} |")
+    downloads: dict[str, dict[str, str]] = {}
+    for drow in DOWNLOAD_MATRIX:
+        downloads.setdefault(drow.fault, {})[drow.provider] = drow.expect.cell()
+    lines += ["| fault on a result file | Alibaba (`--download`) | Azure (`--download`) |"]
+    lines += ["| --- | --- | --- |"]
+    for fault, by_provider in downloads.items():
+        lines.append(f"| {fault} | {by_provider['alibaba']} | {by_provider['azure']} |")
     return "\n".join(lines) + "\n"
 
 

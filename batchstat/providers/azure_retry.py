@@ -34,7 +34,10 @@ class JitteredRetryPolicy(RetryPolicy):
         self._on_long_wait = on_long_wait
 
     def get_backoff_time(self, settings: dict[str, Any]) -> float:
-        attempts = len(settings["history"])
+        # The retries so far: azure-core records no history for some failures (a body
+        # broken off mid-read), so count what the budget has spent as well.
+        spent = self.total_retries - settings["total"]
+        attempts = max(len(settings["history"]), spent)
         if attempts < 1:
             return 0.0
         ceiling = min(settings["max_backoff"], settings["backoff"] * (2 ** (attempts - 1)))

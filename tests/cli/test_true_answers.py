@@ -326,3 +326,12 @@ def test_watch_of_an_endpoint_where_nothing_answers_fails_like_get(cli, emulator
     # get's retries (backoff 0.5 s, doubling), not --max-errors (10) of them
     assert len([delay for delay in result.sleeps if delay > 0.1]) == 3
     assert "Check the endpoint" in result.stderr
+
+
+def test_azure_get_backs_off_after_a_body_broken_off(cli, emulator):
+    # azure-core records no history for this failure: the backoff must not start at 0.
+    job = azure_job(emulator)
+    emulator.faults.add(Fault(provider="azure", kind="reset", times=2, path_contains=f"{job}?"))
+    result = cli("azure", "get", job, "-o", "json")
+    assert result.code == 0, result.stderr
+    assert len(result.sleeps) == 2 and all(delay >= 0.4 for delay in result.sleeps), result.sleeps

@@ -118,7 +118,6 @@ _AUTH_HINTS = {
     "InvalidAccessKeyId.NotFound": f"Check {ENV_KEY_ID}: the access key is not known.",
     "InvalidAccessKeyId.Inactive": "The access key is disabled; enable it or use another.",
     "InvalidTimeStamp.Expired": "Your system clock is off by more than 15 minutes; fix it.",
-    "SignatureNonceUsed": "A request was replayed; try again.",
 }
 
 
@@ -425,6 +424,13 @@ class AlibabaProvider(ProviderBase):
         retry_after = parse_retry_after(
             getattr(self._answer, "retry_after", None), self.runtime.clock()
         )
+        if code == "SignatureNonceUsed":
+            # A nonce the gateway saw already (a collision, or a proxy replaying): the
+            # next attempt signs with a fresh one.
+            return TransientError(
+                f"Alibaba Cloud saw this request's nonce already: {code}{suffix}.",
+                retry_after=retry_after,
+            )
         if code.startswith("Throttling"):
             return TransientError(
                 f"Alibaba Cloud is throttling requests: {code}{suffix}.",

@@ -538,7 +538,6 @@ class AzureProvider(ProviderBase):
         )
 
     def _documents(self, job_id: str) -> Iterator[Item]:
-        from azure.core.rest import HttpRequest
 
         client = self._translation_client()
         # The hook sees every attempt (retried ones too): keep the responses, read the last.
@@ -559,12 +558,24 @@ class AzureProvider(ProviderBase):
             # The SDK's models read the page as an object with a list: not this one.
             raise malformed(SERVICE, "the documents page is not of the documented shape") from None
         page: Any = loads(responses[-1].text(), SERVICE) if responses else {"value": []}
+        hint = (
+            f"Raise the bound with {ENV_MAX_PAGES} if the job is that large, or use --no-documents."
+        )
+        for doc in self._follow(page, "documents", hint):
+            yield document_item(doc)
+
+    def _follow(self, page: Any, what: str, hint: str) -> Iterator[Any]:
+        """Every entry of ``value`` on ``page`` and on the pages its next links name, each
+        link pinned to our endpoint and api-version; a loop, or more pages than the bound
+        (``BATCHSTAT_MAX_PAGES``), stops it."""
+        from azure.core.rest import HttpRequest
+
+        client = self._translation_client()
         seen: set[str] = set()
         limit = max_pages(self.runtime.env)
         while True:
-            page = mapping(page, "the documents page", SERVICE)
-            for doc in array(page.get("value"), "value", SERVICE):
-                yield document_item(doc)
+            page = mapping(page, f"the {what} page", SERVICE)
+            yield from array(page.get("value"), "value", SERVICE)
             link = text(page.get("nextLink") or page.get("@nextLink"), "nextLink", SERVICE)
             if not link:
                 return
@@ -573,10 +584,9 @@ class AzureProvider(ProviderBase):
                 raise UnavailableError("Azure returned a next-page link that loops; stopping.")
             if len(seen) + 1 >= limit:
                 raise UnavailableError(
-                    f"Azure listed more than {limit:,} pages of documents; stopped following "
+                    f"Azure listed more than {limit:,} pages of {what}; stopped following "
                     "its next links.",
-                    f"Raise the bound with {ENV_MAX_PAGES} if the job is that large, or use "
-                    "--no-documents.",
+                    hint,
                 )
             seen.add(url)
             response = client.send_request(HttpRequest("GET", url), **self._call_kwargs())
@@ -670,8 +680,6 @@ class AzureProvider(ProviderBase):
         order), the next ones by their links, pinned to our host and api-version."""
         from datetime import datetime, timezone
 
-        from azure.core.rest import HttpRequest
-
         def moment(epoch: float | None) -> datetime | None:
             return None if epoch is None else datetime.fromtimestamp(epoch, tz=timezone.utc)
 
@@ -696,35 +704,14 @@ class AzureProvider(ProviderBase):
             # The SDK's models read the page as an object with a list: not this one.
             raise malformed(SERVICE, "the jobs page is not of the documented shape") from None
         page: Any = loads(responses[-1].text(), SERVICE) if responses else {"value": []}
-        seen: set[str] = set()
-        limit = max_pages(self.runtime.env)
-        while True:
-            page = mapping(page, "the jobs page", SERVICE)
-            for raw in array(page.get("value"), "value", SERVICE):
-                raw = mapping(raw, "a job status", SERVICE)
-                # "translationId" in the published examples; "id" in the schema.
-                job_id = text(raw.get("id") or raw.get("translationId"), "a job's id", SERVICE)
-                if job_id is None:
-                    raise malformed(SERVICE, "a listed job has no id")
-                yield normalize(raw, None, job_id)
-            link = text(page.get("nextLink") or page.get("@nextLink"), "nextLink", SERVICE)
-            if not link:
-                return
-            url = self._safe_next_link(link)
-            if url in seen:
-                raise UnavailableError("Azure returned a next-page link that loops; stopping.")
-            if len(seen) + 1 >= limit:
-                raise UnavailableError(
-                    f"Azure listed more than {limit:,} pages of jobs; stopped following its "
-                    "next links.",
-                    f"List fewer (--top, --since, --status), or raise the bound with "
-                    f"{ENV_MAX_PAGES}.",
-                )
-            seen.add(url)
-            response = client.send_request(HttpRequest("GET", url), **self._call_kwargs())
-            if response.status_code != 200:
-                response.raise_for_status()
-            page = loads(response.text(), SERVICE)
+        hint = f"List fewer (--top, --since, --status), or raise the bound with {ENV_MAX_PAGES}."
+        for raw in self._follow(page, "jobs", hint):
+            raw = mapping(raw, "a job status", SERVICE)
+            # "translationId" in the published examples; "id" in the schema.
+            job_id = text(raw.get("id") or raw.get("translationId"), "a job's id", SERVICE)
+            if job_id is None:
+                raise malformed(SERVICE, "a listed job has no id")
+            yield normalize(raw, None, job_id)
 
 
 _STATUS_WORDS = {

@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -219,11 +219,11 @@ def measured(
 class EmulatorProcess:
     """bench/serve_emulator.py: seeds jobs, prints one JSON line, answers commands on stdin."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], args: Sequence[str] = ()) -> None:
         # A file, not a pipe: a chatty emulator must never block on a full pipe.
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
-        self._proc = subprocess.Popen(
-            [PYTHON, str(BENCH / "serve_emulator.py")],
+        self.proc = subprocess.Popen(
+            [PYTHON, str(BENCH / "serve_emulator.py"), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -234,12 +234,12 @@ class EmulatorProcess:
         self.info = self._read_line(timeout=120)
 
     def _read_line(self, timeout: float) -> dict[str, Any]:
-        assert self._proc.stdout is not None
+        assert self.proc.stdout is not None
         with selectors.DefaultSelector() as sel:
-            sel.register(self._proc.stdout, selectors.EVENT_READ)
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
             if not sel.select(timeout):
                 raise BenchError(f"the emulator did not answer within {timeout:.0f} s")
-        line = self._proc.stdout.readline()
+        line = self.proc.stdout.readline()
         if not line:
             self._log.seek(0)
             tail = self._log.read().decode("utf-8", "replace").strip()[-1500:]
@@ -247,9 +247,9 @@ class EmulatorProcess:
         return dict(json.loads(line))
 
     def command(self, **request: Any) -> dict[str, Any]:
-        assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps(request) + "\n")
-        self._proc.stdin.flush()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
         answer = self._read_line(timeout=120)
         if "error" in answer:
             raise BenchError(f"emulator: {answer['error']}")
@@ -260,13 +260,13 @@ class EmulatorProcess:
         return str(self.info["base_url"])
 
     def close(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.terminate()
+        if self.proc.poll() is None:
+            self.proc.terminate()
             try:
-                self._proc.wait(10)
+                self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+                self.proc.kill()
+                self.proc.wait()
         self._log.close()
 
 

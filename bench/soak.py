@@ -28,7 +28,6 @@ import math
 import os
 import platform
 import random
-import selectors
 import shutil
 import subprocess
 import sys
@@ -40,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
+
+import run  # bench/run.py: its emulator process (this directory is on sys.path)
 
 BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
@@ -275,60 +276,11 @@ def check_requests(served: int, bound: int, faults: int) -> Check:
 # -- processes -------------------------------------------------------------------------------
 
 
-class EmulatorProcess:
-    """bench/serve_emulator.py in its own process, driven through its stdin commands."""
+class EmulatorProcess(run.EmulatorProcess):
+    """bench/serve_emulator.py in its own process (bench/run.py's), with a bounded log."""
 
     def __init__(self, env: dict[str, str], max_requests: int) -> None:
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
-        self.proc = subprocess.Popen(
-            [
-                PYTHON,
-                str(BENCH / "serve_emulator.py"),
-                "--documents",
-                "1",
-                "--max-requests",
-                str(max_requests),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            env=env,
-            text=True,
-            bufsize=1,
-        )
-        self.info = self._read_line(timeout=120)
-
-    def _read_line(self, timeout: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.proc.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout):
-                raise RuntimeError(f"the emulator did not answer within {timeout:.0f} s")
-        line = self.proc.stdout.readline()
-        if not line:
-            self._log.seek(0)
-            tail = self._log.read().decode("utf-8", "replace").strip()[-1500:]
-            raise RuntimeError(f"the emulator exited:\n{tail}")
-        return dict(json.loads(line))
-
-    def command(self, **request: Any) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        answer = self._read_line(timeout=120)
-        if "error" in answer:
-            raise RuntimeError(f"emulator: {answer['error']}")
-        return answer
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
+        super().__init__(env, ["--documents", "1", "--max-requests", str(max_requests)])
 
 
 def child_env(base_url: str) -> dict[str, str]:

@@ -5,12 +5,15 @@ from typing import Annotated
 import typer
 
 from batchstat.cli.common import (
+    DownloadOption,
     EndpointOption,
     ExitStatusOption,
+    JunitOption,
     OutputOption,
     ProviderOption,
     QueryOption,
     RetriesOption,
+    SummaryOption,
     WideOption,
     output_name,
     runtime_of,
@@ -102,33 +105,9 @@ def get(
     exit_status: ExitStatusOption = False,
     retries: RetriesOption = 3,
     wide: WideOption = False,
-    summary: Annotated[
-        str | None,
-        typer.Option(
-            "--summary",
-            metavar="FILE",
-            help="Write a Markdown summary to FILE (GITHUB_STEP_SUMMARY, when set, has it "
-            "appended anyway).",
-        ),
-    ] = None,
-    junit: Annotated[
-        str | None,
-        typer.Option(
-            "--junit",
-            metavar="FILE",
-            help="Write a JUnit XML report to FILE: a test suite per job, a test case per "
-            "document.",
-        ),
-    ] = None,
-    download: Annotated[
-        str | None,
-        typer.Option(
-            "--download",
-            metavar="DIR",
-            help="Save the results of finished jobs in DIR/PROVIDER/JOB_ID/ with a "
-            "manifest.json; run again, it fetches only what is missing.",
-        ),
-    ] = None,
+    summary: SummaryOption = None,
+    junit: JunitOption = None,
+    download: DownloadOption = None,
 ) -> None:
     """Show the status, summary counts and per-document results of translation jobs.
 

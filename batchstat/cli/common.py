@@ -126,3 +126,32 @@ def runtime_of(ctx: typer.Context) -> Runtime:
         obj = Runtime()
         ctx.find_root().obj = obj
     return obj
+
+
+# The CI reports and downloads of `get` (both providers); watch words its own help.
+SummaryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--summary",
+        metavar="FILE",
+        help="Write a Markdown summary to FILE (GITHUB_STEP_SUMMARY, when set, has it "
+        "appended anyway).",
+    ),
+]
+JunitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--junit",
+        metavar="FILE",
+        help="Write a JUnit XML report to FILE: a test suite per job, a test case per item.",
+    ),
+]
+DownloadOption = Annotated[
+    str | None,
+    typer.Option(
+        "--download",
+        metavar="DIR",
+        help="Save the results of finished jobs in DIR/PROVIDER/JOB_ID/ with a "
+        "manifest.json; run again, it fetches only what is missing.",
+    ),
+]

@@ -40,7 +40,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-import run  # bench/run.py: its emulator process (this directory is on sys.path)
+
+def _sibling(name: str) -> Any:
+    """bench/NAME.py, loaded by path (bench/ holds scripts, not a package)."""
+    import importlib.util
+
+    qualified = f"bench_{name}"
+    if qualified not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            qualified, Path(__file__).with_name(f"{name}.py")
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[qualified] = module  # dataclasses look their module up by name
+        spec.loader.exec_module(module)
+    return sys.modules[qualified]
+
+
+run = _sibling("run")  # its emulator process
 
 BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
@@ -276,7 +293,7 @@ def check_requests(served: int, bound: int, faults: int) -> Check:
 # -- processes -------------------------------------------------------------------------------
 
 
-class EmulatorProcess(run.EmulatorProcess):
+class EmulatorProcess(run.EmulatorProcess):  # type: ignore[misc]
     """bench/serve_emulator.py in its own process (bench/run.py's), with a bounded log."""
 
     def __init__(self, env: dict[str, str], max_requests: int) -> None:

@@ -293,7 +293,7 @@ def check_requests(served: int, bound: int, faults: int) -> Check:
 # -- processes -------------------------------------------------------------------------------
 
 
-class EmulatorProcess(run.EmulatorProcess):  # type: ignore[misc,name-defined]
+class EmulatorProcess(run.EmulatorProcess):  # type: ignore[name-defined]
     """bench/serve_emulator.py in its own process (bench/run.py's), with a bounded log."""
 
     def __init__(self, env: dict[str, str], max_requests: int) -> None:

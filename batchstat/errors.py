@@ -70,6 +70,11 @@ class BatchstatError(Exception):
         self.message = message
         self.hint = hint
 
+    @property
+    def sentence(self) -> str:
+        """The message and its hint, as every error line says them."""
+        return f"{self.message} Hint: {self.hint}" if self.hint else self.message
+
 
 class UsageError(BatchstatError):
     exit_code = ExitCode.USAGE

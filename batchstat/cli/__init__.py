@@ -314,10 +314,7 @@ def _build_command(only: str | None = None) -> Any:
 
 def _report(runtime: Runtime, err: BatchstatError) -> int:
     """The one line of an error (``error: ... Hint: ...``); returns its exit code."""
-    text = f"error: {err.message}"
-    if err.hint:
-        text += f" Hint: {err.hint}"
-    runtime.say(text)
+    runtime.say(f"error: {err.sentence}")
     return int(err.exit_code)
 
 

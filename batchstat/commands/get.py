@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from batchstat.errors import BatchstatError, ExitCode, worst
+from batchstat.errors import BatchstatError, ExitCode, UsageError, worst
 from batchstat.model import JobRecord, JobState
 from batchstat.providers import ProviderSpec, provider
 from batchstat.runtime import Runtime
@@ -92,8 +93,6 @@ def run_get(request: GetRequest, runtime: Runtime) -> int:
         )
     )
     if not references:
-        from batchstat.errors import UsageError
-
         raise UsageError(f"no {spec.id_metavar} given.", "Give one or more, or '-' for stdin.")
     query = compile_query(request.query)  # a typo is a usage error before any request
     reports = Reports(runtime, "get", summary=request.summary, junit=request.junit)
@@ -138,22 +137,22 @@ def run_get(request: GetRequest, runtime: Runtime) -> int:
         if isinstance(outcome, JobRecord):
             codes.append(finish_get(outcome, spec, runtime, exit_status=request.exit_status))
         else:
-            hint = f" Hint: {outcome.hint}" if outcome.hint else ""
-            runtime.say(f"error: {outcome.message}{hint}")
+            runtime.say(f"error: {outcome.sentence}")
             codes.append(int(outcome.exit_code))
     if downloads is not None:
         codes = downloads.after_get(outcomes, codes)
     return worst(codes)
 
 
-def implied_settings(spec: ProviderSpec, references: list[Any]) -> dict[str, str]:
-    """What job URLs imply (their endpoint): one value per setting, or a usage error."""
+def implied_settings(
+    spec: ProviderSpec, references: Iterable[tuple[str, Iterable[tuple[str, str]]]]
+) -> dict[str, str]:
+    """What the job URLs among ``references`` (id, implied settings) imply, their endpoint:
+    one value per setting, or a usage error (the key goes to one endpoint only)."""
     implied: dict[str, str] = {}
     for _, settings in references:
         for key, value in settings:
             if implied.setdefault(key, value) != value:
-                from batchstat.errors import UsageError
-
                 raise UsageError(
                     f"the {spec.name} job URLs point at different endpoints: "
                     f"{implied[key]}, {value}.",

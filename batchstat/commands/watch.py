@@ -73,17 +73,10 @@ def _is_terminal(stream: Any) -> bool:
 def _settings(request: WatchRequest, targets: list[Any], name: str) -> dict[str, Any]:
     """A provider's settings: its flags, plus what its targets imply (the endpoint of job
     URLs), which must agree."""
-    settings = dict(request.settings.get(name) or {})
-    implied = {pair for t in targets if t.provider == name for pair in t.settings}
-    for key in {key for key, _ in implied}:
-        values = sorted(value for k, value in implied if k == key)
-        if len(values) > 1:
-            raise UsageError(
-                f"the {name} job URLs point at different endpoints: {', '.join(values)}.",
-                "Watch the jobs of one endpoint at a time.",
-            )
-        settings[key] = values[0]
-    return settings
+    from batchstat.commands.get import implied_settings
+
+    mine = [(t.id, t.settings) for t in targets if t.provider == name]
+    return {**(request.settings.get(name) or {}), **implied_settings(provider(name), mine)}
 
 
 def run_watch(request: WatchRequest, runtime: Runtime) -> int:

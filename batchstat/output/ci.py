@@ -236,8 +236,7 @@ def _failure_text(job: ReportedJob) -> str:
     """Why the job itself failed or is unfinished, in one line ('' when it did not)."""
     record = job.record
     if job.error is not None:
-        hint = f" Hint: {job.error.hint}" if job.error.hint else ""
-        return f"exit {int(job.error.exit_code)}: {job.error.message}{hint}"
+        return f"exit {int(job.error.exit_code)}: {job.error.sentence}"
     if record is None:
         return "never polled: the command stopped first."
     if not record.terminal:

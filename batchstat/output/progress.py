@@ -98,8 +98,7 @@ def change_lines(job: WatchedJob, *, with_status: bool) -> list[str]:
     lines = []
     record = job.record
     if job.failure is not None:
-        hint = f" Hint: {job.failure.hint}" if job.failure.hint else ""
-        lines.append(f"{job.target} error: {job.failure.message}{hint}")
+        lines.append(f"{job.target} error: {job.failure.sentence}")
     elif record is not None and with_status:
         lines.append(
             f"{job.target} {record.status or '-'} ({record.state}) {progress_text(record)}"

@@ -462,3 +462,20 @@ def test_a_watch_failure_is_said_once(cli, emulator, quiet):
     result = cli("watch", f"azure:{job}", "--max-errors", "1", *(["-q"] if quiet else []))
     assert result.code == 7
     assert len([line for line in result.stderr.splitlines() if "error:" in line]) == 1
+
+
+@pytest.mark.parametrize("command", ["watch", "get"])
+def test_job_urls_on_two_endpoints_are_refused_before_any_request(cli, emulator, command):
+    job_a, job_b = azure_job(emulator), azure_job(emulator)
+    port = emulator.base_url.rsplit(":", 1)[1]
+    urls = [
+        f"http://127.0.0.1:{port}/translator/document/batches/{job_a}",
+        f"http://localhost:{port}/translator/document/batches/{job_b}",
+    ]
+    env = {"AZURE_DOCUMENT_TRANSLATION_ENDPOINT": None}
+    argv = ["watch", *urls] if command == "watch" else ["azure", "get", *urls]
+    result = cli(*argv, env=env)
+    assert result.code == 2
+    [line] = result.stderr.splitlines()
+    assert "point at different endpoints" in line and "Hint:" in line
+    assert emulator.requests == []

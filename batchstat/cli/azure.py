@@ -35,6 +35,14 @@ def _api_versions(incomplete: str) -> list[str]:
     return [version for version in API_VERSIONS if version.startswith(incomplete)]
 
 
+ApiVersionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-version", metavar="VERSION", help=_API_VERSION_HELP, autocompletion=_api_versions
+    ),
+]
+
+
 RegionOption = Annotated[
     str | None,
     typer.Option(
@@ -83,15 +91,7 @@ def get(
         ),
     ],
     endpoint: EndpointOption = None,
-    api_version: Annotated[
-        str | None,
-        typer.Option(
-            "--api-version",
-            metavar="VERSION",
-            help=_API_VERSION_HELP,
-            autocompletion=_api_versions,
-        ),
-    ] = None,
+    api_version: ApiVersionOption = None,
     region: RegionOption = None,
     documents: Annotated[
         bool,
@@ -171,15 +171,7 @@ def list_jobs(
         ),
     ] = 50,
     endpoint: EndpointOption = None,
-    api_version: Annotated[
-        str | None,
-        typer.Option(
-            "--api-version",
-            metavar="VERSION",
-            help=_API_VERSION_HELP,
-            autocompletion=_api_versions,
-        ),
-    ] = None,
+    api_version: ApiVersionOption = None,
     region: RegionOption = None,
     output: OutputOption = "table",
     query: QueryOption = None,

@@ -63,14 +63,9 @@ BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
 BATCHSTAT = str(Path(sys.executable).parent / "batchstat")
 
-# Emulator credentials (not real secrets, but still never printed); serve_emulator.py
-# reads them from the same variables the watch gets.
-CREDENTIAL_ENV = {
-    "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tEmulatorKeyId",
-    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "emulator-secret",
-    "AZURE_DOCUMENT_TRANSLATION_KEY": "emulator-key",
-}
-_DROPPED_PREFIXES = ("ALIBABA_CLOUD_", "AZURE_DOCUMENT_TRANSLATION_", "BATCHSTAT_")
+# Emulator credentials and the children's environment: as bench/run.py sets them.
+CREDENTIAL_ENV = run.CREDENTIAL_ENV
+child_env = run.child_env
 
 # The outcomes each cloud's jobs cycle through (mostly successes, every ending represented;
 # the names are serve_emulator.SOAK_OUTCOMES).
@@ -298,15 +293,6 @@ class EmulatorProcess(run.EmulatorProcess):  # type: ignore[name-defined]
 
     def __init__(self, env: dict[str, str], max_requests: int) -> None:
         super().__init__(env, ["--documents", "1", "--max-requests", str(max_requests)])
-
-
-def child_env(base_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES)}
-    env.update(CREDENTIAL_ENV)
-    env["BATCHSTAT_ALIBABA_ENDPOINT"] = base_url
-    env["AZURE_DOCUMENT_TRANSLATION_ENDPOINT"] = base_url
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    return env
 
 
 def rss_kib(pid: int) -> int | None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from batchstat.bodies import (
@@ -58,6 +58,7 @@ from batchstat.text import printable, shorten
 if TYPE_CHECKING:
     from batchstat.config import ProviderSettings
 
+T = TypeVar("T")
 ENV_ENDPOINT = "AZURE_DOCUMENT_TRANSLATION_ENDPOINT"
 ENV_KEY = "AZURE_DOCUMENT_TRANSLATION_KEY"
 ENV_REGION = "AZURE_DOCUMENT_TRANSLATION_REGION"
@@ -522,15 +523,25 @@ class AzureProvider(ProviderBase):
         job_id = validate_job_id(job_id)
 
         def attempt() -> JobRecord:
+            return self.fetch(job_id, documents=items)
+
+        return self._retry_malformed(attempt)
+
+    def _retry_malformed(self, attempt: Callable[[], T]) -> T:
+        """``attempt()``, retried when an answer is malformed: HTTP and transport failures
+        the SDK pipeline has retried already (JitteredRetryPolicy), so they are final
+        here; a malformed answer, which the pipeline cannot see, gets as many retries."""
+
+        def once() -> T:
             try:
-                return self.fetch(job_id, documents=items)
+                return attempt()
             except MalformedError:
                 raise
-            except TransientError as err:  # the pipeline has retried it already
+            except TransientError as err:
                 raise UnavailableError(err.message, err.hint) from None
 
         return call_with_retries(
-            attempt,
+            once,
             retries=self.retries,
             sleep=self.runtime.sleep,
             rng=self.runtime.rng,
@@ -654,20 +665,12 @@ class AzureProvider(ProviderBase):
                         "(HTTP 404).",
                         "Check that the endpoint is the resource's custom-domain endpoint.",
                     ) from None
-                if isinstance(failure, TransientError) and not isinstance(failure, MalformedError):
-                    raise UnavailableError(failure.message, failure.hint) from None  # retried
                 raise failure from None
             except ValueError:  # the SDK parses the body before handing it over: not JSON
                 raise MalformedError("Azure answered with a body that is not JSON.") from None
             return records
 
-        return call_with_retries(
-            attempt,
-            retries=self.retries,
-            sleep=self.runtime.sleep,
-            rng=self.runtime.rng,
-            on_retry=lambda _err, delay: self._announce_wait(delay),
-        )
+        return self._retry_malformed(attempt)
 
     def _listed_jobs(
         self,

@@ -495,3 +495,20 @@ def test_no_file_is_left_open(cli, emulator, tmp_path):
     assert open_files() == set()
     assert cli("azure", "get", job, "--download", str(tmp_path)).code == 0
     assert open_files() == set()
+
+
+def test_a_result_file_larger_than_the_bound_is_not_saved(cli, emulator, tmp_path):
+    docs = azure_docs(2)
+    job = emulator.azure.add_job(documents=docs, stages=SUCCEEDED)
+    path = f"/files/azure/{job}/{docs[1].id}"
+    # 3 MiB against a bound of 1 MiB: refused from its Content-Length, never read
+    emulator.faults.add(Fault(kind="huge", size=3 * 1024 * 1024, times=5, path_contains=path))
+    result = cli(
+        "azure", "get", job, "--download", str(tmp_path), env={"BATCHSTAT_MAX_FILE_MB": "1"}
+    )
+    assert result.code == 7, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and docs[1].id in errors[0]
+    assert "Traceback" not in result.stderr
+    folder = tmp_path / "azure" / job
+    assert files_in(folder) == [f"{docs[0].id}.docx", "manifest.json"]  # nothing partial

@@ -169,7 +169,7 @@ def test_get_style_table_and_ndjson_for_a_third_provider(acme):
     header = next(line for line in table.splitlines() if line.startswith("PAGE"))
     assert header.split() == ["PAGE", "STATUS", "LANG", "SOURCE", "URL", "RESULT", "URL", "ERROR"]
     assert "https://out.acme.test/2.html" in table
-    assert "Acme Translate keeps results for 10 minutes" in err.getvalue()
+    assert "note: Acme Translate deletes results 10 minutes after a job ends" in err.getvalue()
 
     rt, out, _ = runtime(FakeClock(0.0))
     assert run_get(GetRequest("acme", "J7", output="ndjson"), rt) == 0

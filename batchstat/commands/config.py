@@ -20,6 +20,7 @@ from batchstat.errors import (
     TransientError,
     worst,
 )
+from batchstat.output.table import terminal_width
 from batchstat.runtime import Runtime
 
 # The id doctor asks for: valid for every provider's id check, and no one's job.
@@ -146,7 +147,8 @@ def _write_show_table(runtime: Runtime, document: dict[str, Any]) -> None:
         used = f"none (no [profiles.{profile['name']}] in the config file)"
     lines = [f"config file  {where}", f"profile      {used}", ""]
     rows = [(s["name"], s["value"], s["source"]) for s in document["settings"]]
-    lines += _columns([("SETTING", "VALUE", "SOURCE"), *rows])
+    for row_lines in _columns([("SETTING", "VALUE", "SOURCE"), *rows], terminal_width(runtime)):
+        lines += row_lines
     if document["problems"]:
         lines.append("")
         for problem in document["problems"]:
@@ -259,10 +261,11 @@ def _skipped(provider: str, *checks: str) -> list[dict[str, Any]]:
 def _write_doctor_table(runtime: Runtime, checks: list[dict[str, Any]]) -> None:
     rows = [(c["provider"], c["check"], c["result"], c["detail"]) for c in checks]
     lines: list[str] = []
-    table = _columns([("CLOUD", "CHECK", "RESULT", "DETAIL"), *rows])
-    for check, line in zip([None, *checks], table, strict=True):
-        lines.append(line)
-        if check is not None and check["fix"] and check["result"] != OK:
+    table = _columns([("CLOUD", "CHECK", "RESULT", "DETAIL"), *rows], terminal_width(runtime))
+    lines += table[0]
+    for check, row_lines in zip(checks, table[1:], strict=True):
+        lines += row_lines
+        if check["fix"] and check["result"] != OK:
             lines.append(" " * 4 + f"fix: {check['fix']}")
     _write_lines(runtime, lines)
 
@@ -270,13 +273,32 @@ def _write_doctor_table(runtime: Runtime, checks: list[dict[str, Any]]) -> None:
 # -- output -------------------------------------------------------------------------------
 
 
-def _columns(rows: list[tuple[str, ...]]) -> list[str]:
+def _columns(rows: list[tuple[str, ...]], width: int | None = None) -> list[list[str]]:
+    """Each row as aligned columns, its lines; on a terminal ``width`` wide, the last
+    column wraps under itself (or, with too little room beside the others, under its row,
+    indented)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = []
+    out = []
     for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return lines
+        head = "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True))
+        line = f"{head}  {row[-1]}".rstrip()
+        if width is None or len(line) <= width:
+            out.append([line])
+            continue
+        import textwrap
+
+        indent = len(head) + 2
+        room = width - indent
+        lines = [] if room >= 30 else [head.rstrip()]
+        indent = indent if room >= 30 else 4
+        wrapped = textwrap.wrap(
+            row[-1], width - indent, break_long_words=False, break_on_hyphens=False
+        )
+        for number, part in enumerate(wrapped):
+            lead = f"{head}  " if number == 0 and room >= 30 else " " * indent
+            lines.append(lead + part)
+        out.append(lines)
+    return out
 
 
 def _write_lines(runtime: Runtime, lines: list[str]) -> None:

@@ -205,7 +205,7 @@ def finish_get(
         from batchstat.durations import spoken_duration
 
         runtime.say(
-            f"note: {spec.title} keeps results for {spoken_duration(spec.retention)} "
-            "after the job ends; download them before they expire."
+            f"note: {spec.title} deletes results {spoken_duration(spec.retention)} after a "
+            "job ends; see --download."
         )
     return record.outcome if exit_status else ExitCode.OK

@@ -555,3 +555,13 @@ def test_a_refused_entra_token_says_what_to_fix(cli, emulator, entra):
     [line] = result.stderr.splitlines()
     assert "refused the Microsoft Entra ID token" in line and "Cognitive Services User" in line
     assert AZ_KEY not in line
+
+
+@pytest.mark.parametrize("command", ["show", "doctor"])
+def test_config_fits_an_80_column_terminal(cli, emulator, command):
+    result = cli("config", command, stdout_tty=True, env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert result.code == 0, result.output
+    assert result.stdout and all(len(line) <= 80 for line in result.stdout.splitlines())
+    piped = cli("config", command)  # a pipe keeps one line a row, for scripts
+    rows = [line for line in piped.stdout.splitlines() if line.startswith(("alibaba", "azure"))]
+    assert rows and any(len(line) > 80 for line in rows)
